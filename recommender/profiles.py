@@ -1,0 +1,174 @@
+"""Gap profiles (CONTRACT §3): where a person or school is, where they aim, and what binds them.
+
+Parsing checks shape (types, ranges); `check_profile` checks meaning against the framework
+(known strands and levels, target not below current). Both report dotted field names so the
+HTTP layer can point at the exact field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from recommender.activities import Format
+from recommender.errors import InvalidInput, Problem
+from recommender.frameworks import Framework
+from recommender.validation import problems_from_pydantic
+
+Priority = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+"""Weight of a strand's gap; 1.0 by default, 0 to ignore the strand."""
+
+
+class LevelGap(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    current: str | None = None
+    target: str
+
+
+class Constraints(BaseModel):
+    """Hard filters: an activity breaking any of them is never recommended.
+
+    An activity whose duration or cost is unknown cannot be shown to meet a limit on it, so it
+    is filtered out when that limit is set.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    formats: tuple[Format, ...] | None = None
+    max_duration_hours: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    max_cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+
+class GapProfile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str | None = Field(default=None, max_length=200)
+    framework: str
+    levels: dict[str, LevelGap] = Field(default_factory=dict)
+    priorities: dict[str, Priority] = Field(default_factory=dict)
+    constraints: Constraints = Field(default_factory=Constraints)
+    query: str | None = Field(default=None, max_length=2000)
+
+    def priority(self, strand_id: str) -> float:
+        return self.priorities.get(strand_id, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """One strand on which the target lies above the current level."""
+
+    strand: str
+    current: str | None
+    target: str
+    current_rank: int
+    target_rank: int
+    priority: float
+
+    @property
+    def size(self) -> int:
+        return self.target_rank - self.current_rank
+
+
+def check_profile(profile: GapProfile, frameworks: Mapping[str, Framework]) -> Framework:
+    """Return the profile's framework, or raise `InvalidInput` naming every bad field."""
+    framework = frameworks.get(profile.framework)
+    if framework is None:
+        known = ", ".join(sorted(frameworks)) or "none loaded"
+        raise InvalidInput.single(
+            "framework", f"unknown framework {profile.framework!r} (known: {known})"
+        )
+    problems = []
+    for strand_id, gap in profile.levels.items():
+        where = f"levels.{strand_id}"
+        if not framework.has_strand(strand_id):
+            problems.append(Problem(where, f"unknown strand {strand_id!r} in {framework.id!r}"))
+            continue
+        bad = False
+        for name in ("current", "target"):
+            level_id = getattr(gap, name)
+            if level_id is not None and not framework.has_level(level_id):
+                problems.append(
+                    Problem(
+                        f"{where}.{name}",
+                        f"unknown level {level_id!r} (levels are {', '.join(framework.level_ids)})",
+                    )
+                )
+                bad = True
+        if not bad and framework.rank(gap.target) < framework.rank(gap.current):
+            problems.append(
+                Problem(
+                    f"{where}.target", f"target {gap.target!r} is below current {gap.current!r}"
+                )
+            )
+    for strand_id in profile.priorities:
+        if not framework.has_strand(strand_id):
+            message = f"unknown strand {strand_id!r} in {framework.id!r}"
+            problems.append(Problem(f"priorities.{strand_id}", message))
+    if problems:
+        raise InvalidInput(problems)
+    return framework
+
+
+def gaps(profile: GapProfile, framework: Framework) -> list[Gap]:
+    """The strands with a positive gap and a positive priority, in framework order."""
+    found = []
+    for strand in framework.strands:
+        level_gap = profile.levels.get(strand.id)
+        if level_gap is None:
+            continue
+        current, target = framework.rank(level_gap.current), framework.rank(level_gap.target)
+        priority = profile.priority(strand.id)
+        if target > current and priority > 0:
+            found.append(
+                Gap(strand.id, level_gap.current, level_gap.target, current, target, priority)
+            )
+    return found
+
+
+def parse_profile(data: Any, *, source: str | None = None, line: int | None = None) -> GapProfile:
+    try:
+        return GapProfile.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(problems_from_pydantic(exc, source=source, line=line)) from None
+
+
+def read_profiles(path: str | Path, frameworks: Mapping[str, Framework]) -> Iterator[GapProfile]:
+    """Stream profiles from a JSON-lines file, validating each; blank lines are skipped.
+
+    The whole file is validated before the first profile is yielded, so a bad line never leaves
+    half an output behind.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput.single("", f"cannot read file: {exc}", source=source) from None
+    profiles: list[GapProfile] = []
+    problems: list[Problem] = []
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem("", f"invalid JSON: {exc.msg}", source, number, exc.colno))
+            continue
+        try:
+            profile = parse_profile(data, source=source, line=number)
+            check_profile(profile, frameworks)
+        except InvalidInput as exc:
+            problems.extend(
+                Problem(p.field, p.message, source, number, p.column) for p in exc.problems
+            )
+            continue
+        profiles.append(profile)
+    if problems:
+        raise InvalidInput(problems)
+    yield from profiles

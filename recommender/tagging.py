@@ -1,0 +1,308 @@
+"""Tag inference: which (framework, strand, level) cells an untagged activity serves.
+
+Two questions, answered separately and then calibrated on held-out data:
+
+* **Which strand?** Similarity of the activity text to each strand's centroid (built from the
+  strand's statements and the activities already tagged to it) plus a logistic-regression
+  classifier over the same texts, with a *background* class of ordinary workplace training so
+  that sharing one word ("data", "mentoring") with a strand is not enough.
+* **Which level?** Similarity to each level's own statements and tagged activities, combined
+  with a position on an introductory → leading scale predicted from the text (a ridge model
+  learnt from whatever is tagged, plus cue words), which maps onto any number of levels.
+
+Raw scores become probabilities with out-of-fold calibration (logistic, i.e. Platt scaling):
+each sample is scored by a model that never saw it, so a confidence of 0.8 means "right about
+80% of the time on held-out data like this", not "looks similar".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import KFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from recommender.activities import Activity, Tag
+from recommender.cells import Cell, CellSpace, normalise_rows
+from recommender.frameworks import Framework
+from recommender.text import cue_position, level_cues, make_vectoriser
+
+
+@dataclass(frozen=True, slots=True)
+class InferredTag:
+    tag: Tag
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    text: str
+    cells: frozenset[Cell]  # empty for background (unrelated) samples
+    kind: Literal["statement", "activity", "background"]
+
+
+MIN_ACTIVITIES_TO_CALIBRATE = 20
+
+
+def background_corpus() -> list[str]:
+    text = resources.files("recommender").joinpath("resources/background.txt").read_text("utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class _Scorer:
+    """Uncalibrated strand and level scores; refitted per fold during calibration."""
+
+    def __init__(self, space: CellSpace, positions: NDArray[np.float64]) -> None:
+        self.space = space
+        self.positions = positions  # relative level position (0..1) of each cell
+
+    def fit(self, samples: Sequence[Sample]) -> _Scorer:
+        space = self.space
+        self.vectoriser = make_vectoriser().fit([s.text for s in samples])
+        X = normalise_rows(self.vectoriser.transform([s.text for s in samples]))
+        n_strands = len(space.strands)
+        cell_members = sp.lil_matrix((space.n_cells, len(samples)))
+        labels = np.full(len(samples), n_strands)  # background class by default
+        for i, sample in enumerate(samples):
+            for cell in sample.cells:
+                cell_members[space.column[cell], i] = 1.0
+            if sample.cells:
+                labels[i] = space.strand_of_cell[space.column[min(sample.cells)]]
+        cell_members = cell_members.tocsr()
+        strand_members = sp.csr_matrix(space.cell_to_strand.T @ cell_members)
+        strand_members.data[:] = 1.0
+        self.cell_centroids = normalise_rows(sp.csr_matrix(cell_members @ X))
+        self.strand_centroids = normalise_rows(sp.csr_matrix(strand_members @ X))
+        self.classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
+        self.classifier.fit(X, labels)
+        with_cells = [i for i, s in enumerate(samples) if s.cells]
+        targets = [
+            float(np.mean([self.positions[space.column[c]] for c in samples[i].cells]))
+            for i in with_cells
+        ]
+        self.position_model = Ridge(alpha=1.0).fit(X[with_cells], targets)
+        return self
+
+    def score(self, texts: Sequence[str]) -> tuple[NDArray[np.float64], ...]:
+        """Per text: strand similarity, strand (+ background) probability, cell similarity,
+        level position."""
+        X = normalise_rows(self.vectoriser.transform(texts))
+        strand_sim = (X @ self.strand_centroids.T).toarray()
+        proba = np.zeros((len(texts), len(self.space.strands) + 1))
+        proba[:, self.classifier.classes_] = self.classifier.predict_proba(X)
+        cell_sim = (X @ self.cell_centroids.T).toarray()
+        learnt = np.clip(self.position_model.predict(X), 0.0, 1.0)
+        position = np.array(
+            [
+                p if (c := cue_position(level_cues(t))) is None else 0.5 * p + 0.5 * c
+                for p, t in zip(learnt, texts, strict=True)
+            ]
+        )
+        return strand_sim, proba, cell_sim, position
+
+
+N_STRAND_FEATURES = 5
+
+
+def _strand_features(
+    strand_sim: NDArray[np.float64], proba: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Features of every (text, strand) pair, shape (n_texts, n_strands, 5).
+
+    Mostly relative (to the text's best strand) so that they mean the same for a one-line
+    statement and a long description; the background probability and the best similarity
+    say whether the text belongs to the frameworks' domain at all.
+    """
+    strand_proba, background = proba[:, :-1], proba[:, -1:]
+    best_other = np.empty_like(strand_sim)
+    for j in range(strand_sim.shape[1]):
+        best_other[:, j] = np.delete(strand_sim, j, axis=1).max(axis=1, initial=0.0)
+    top_sim = strand_sim.max(axis=1, keepdims=True)
+    top_proba = strand_proba.max(axis=1, keepdims=True)
+    shape = strand_sim.shape
+    return np.stack(
+        [
+            strand_sim / np.where(top_sim > 0, top_sim, 1.0),
+            strand_proba / np.where(top_proba > 0, top_proba, 1.0),
+            strand_sim - best_other,
+            np.broadcast_to(1.0 - background, shape),
+            np.broadcast_to(top_sim, shape),
+        ],
+        axis=-1,
+    )
+
+
+class TagInferrer(BaseEstimator):  # type: ignore[misc]
+    """Infers calibrated (framework, strand, level) tags from an activity's title and text.
+
+    Parameters
+    ----------
+    max_tags : most tags returned per activity.
+    min_confidence : tags below this calibrated confidence are not returned.
+    n_folds : folds for out-of-fold calibration.
+    level_bandwidth : width of the level-position kernel on the 0..1 scale.
+    random_state : seed for the calibration folds.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_tags: int = 3,
+        min_confidence: float = 0.2,
+        n_folds: int = 5,
+        level_bandwidth: float = 0.25,
+        random_state: int = 0,
+    ) -> None:
+        self.max_tags = max_tags
+        self.min_confidence = min_confidence
+        self.n_folds = n_folds
+        self.level_bandwidth = level_bandwidth
+        self.random_state = random_state
+
+    def fit(
+        self, frameworks: Sequence[Framework], activities: Sequence[Activity] = ()
+    ) -> TagInferrer:
+        self.space_ = CellSpace.from_frameworks(frameworks)
+        self.positions_ = np.array(
+            [
+                f.rank(level) / max(1, len(f.level_ids) - 1)
+                for f in frameworks
+                for _strand in f.strands
+                for level in f.level_ids
+            ]
+        )
+        samples = self._samples(frameworks, activities)
+        self._calibrate(samples)
+        self.scorer_ = _Scorer(self.space_, self.positions_).fit(samples)
+        self.n_training_activities_ = sum(
+            1 for a in activities if any(self.space_.tag_column(t) is not None for t in a.tags)
+        )
+        return self
+
+    def _samples(
+        self, frameworks: Sequence[Framework], activities: Sequence[Activity]
+    ) -> list[Sample]:
+        samples: list[Sample] = []
+        for framework in frameworks:
+            for strand in framework.strands:
+                for level_id, statements in strand.descriptors.items():
+                    cell = frozenset({(framework.id, strand.id, level_id)})
+                    samples.extend(
+                        Sample(f"{strand.title}. {s}", cell, "statement") for s in statements
+                    )
+        for activity in activities:
+            cells = frozenset(
+                (t.framework, t.strand, t.level)
+                for t in activity.tags
+                if self.space_.tag_column(t) is not None
+            )
+            if cells:
+                samples.append(Sample(activity.text, cells, "activity"))
+        samples.extend(Sample(text, frozenset(), "background") for text in background_corpus())
+        return samples
+
+    def _calibrate(self, samples: Sequence[Sample]) -> None:
+        """Fit the confidence model on out-of-fold candidates: "is this cell a true tag?".
+
+        Once the catalogue has enough tagged activities, only activities and background texts
+        are used, as they resemble what will be tagged; framework statements alone are shorter
+        and would make every confidence too low.
+        """
+        n_activities = sum(1 for s in samples if s.kind == "activity")
+        kinds = (
+            {"activity", "background"}
+            if n_activities >= MIN_ACTIVITIES_TO_CALIBRATE
+            else {"activity", "background", "statement"}
+        )
+        features: list[NDArray[np.float64]] = []
+        labels: list[bool] = []
+        folds = KFold(n_splits=self.n_folds, shuffle=True, random_state=self.random_state)
+        for train, test in folds.split(np.arange(len(samples))):
+            held_out = [samples[i] for i in test if samples[i].kind in kinds]
+            if not held_out:
+                continue
+            scorer = _Scorer(self.space_, self.positions_).fit([samples[i] for i in train])
+            for sample, candidates in zip(
+                held_out, self._candidates(scorer, [s.text for s in held_out]), strict=True
+            ):
+                for col, x in candidates:
+                    features.append(x)
+                    labels.append(self.space_.cells[col] in sample.cells)
+        self.calibrator_ = _platt(np.array(features), np.array(labels))
+
+    def _candidates(
+        self, scorer: _Scorer, texts: Sequence[str]
+    ) -> list[list[tuple[int, NDArray[np.float64]]]]:
+        """Per text, the best level of each of its `max_tags` likeliest strands, as features."""
+        strand_sim, proba, cell_sim, position = scorer.score(texts)
+        pair = _strand_features(strand_sim, proba)
+        found = []
+        for k in range(len(texts)):
+            order = np.argsort(-(pair[k, :, 0] + pair[k, :, 1]), kind="stable")
+            candidates = []
+            for rank, j in enumerate(order[: self.max_tags]):
+                col, level_features = self._best_level(int(j), cell_sim[k], position[k])
+                x = np.concatenate([pair[k, j], level_features, [float(rank == 0)]])
+                candidates.append((col, x))
+            found.append(candidates)
+        return found
+
+    def _best_level(
+        self, strand: int, cell_sim: NDArray[np.float64], position: float
+    ) -> tuple[int, NDArray[np.float64]]:
+        cols = np.flatnonzero(self.space_.strand_of_cell == strand)
+        sims = cell_sim[cols]
+        similarity = sims / sims.max() if sims.max() > 0 else sims
+        closeness = np.exp(
+            -((self.positions_[cols] - position) ** 2) / (2 * self.level_bandwidth**2)
+        )
+        combined = 0.5 * similarity + 0.5 * closeness
+        order = np.argsort(-combined, kind="stable")
+        best = order[0]
+        runner_up = combined[order[1]] if len(order) > 1 else 0.0
+        features = np.array([combined[best], combined[best] - runner_up, closeness[best]])
+        return int(cols[best]), features
+
+    def predict(self, activities: Sequence[Activity]) -> list[list[InferredTag]]:
+        """Inferred tags per activity, most confident first (given tags are ignored)."""
+        check_is_fitted(self, "scorer_")
+        if not activities:
+            return []
+        results = []
+        for candidates in self._candidates(self.scorer_, [a.text for a in activities]):
+            cols = [col for col, _ in candidates]
+            confidence = self.calibrator_.predict_proba(np.array([x for _, x in candidates]))[:, 1]
+            found = []
+            for col, p in zip(cols, confidence, strict=True):
+                if p >= self.min_confidence:
+                    framework, strand, level = self.space_.cells[col]
+                    found.append(
+                        InferredTag(
+                            Tag(framework=framework, strand=strand, level=level), round(float(p), 3)
+                        )
+                    )
+            results.append(sorted(found, key=lambda t: -t.confidence))
+        return results
+
+
+def _platt(features: NDArray[np.float64], labels: NDArray[np.bool_]) -> Pipeline:
+    """Logistic calibration on standardised features, barely regularised.
+
+    Strong regularisation on small-valued features would pull every probability towards the
+    base rate, i.e. make confidences systematically too modest.
+    """
+    if labels.all() or not labels.any():
+        features = np.vstack([features, np.zeros_like(features[:1])])
+        labels = np.append(labels, not labels[0])
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=100.0, max_iter=5000))
+    return model.fit(features, labels)

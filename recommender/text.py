@@ -1,0 +1,118 @@
+"""Text featurising shared by the tagger and the ranker's query matching.
+
+Level cues encode how CPD providers signal depth: introductory offers, deepening practice with
+learners, and leading others or shaping strategy. They place an activity on a 0..1 scale that
+maps onto any framework's levels whatever their number or labels.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+LOW_CUES = (
+    "introduction",
+    "introductory",
+    "introduce",
+    "getting started",
+    "get started",
+    "basics",
+    "basic",
+    "beginner",
+    "beginners",
+    "first steps",
+    "foundation",
+    "foundations",
+    "essentials",
+    "awareness",
+    "new to",
+    "starter",
+    "overview",
+    "fundamentals",
+    "induction",
+    "understand the",
+)
+MID_CUES = (
+    "deepen",
+    "deepening",
+    "embed",
+    "embedding",
+    "develop your",
+    "with your learners",
+    "in your teaching",
+    "in your classroom",
+    "apply",
+    "practical",
+    "build on",
+    "confident",
+    "evaluate",
+    "regular",
+    "refresher",
+    "update",
+    "extend",
+    "intermediate",
+    "next step",
+)
+HIGH_CUES = (
+    "lead",
+    "leading",
+    "leader",
+    "leaders",
+    "leadership",
+    "strategic",
+    "strategy",
+    "whole-school",
+    "whole school",
+    "whole-organisation",
+    "organisation-wide",
+    "governors",
+    "coach",
+    "coaching",
+    "mentor colleagues",
+    "other schools",
+    "influence",
+    "culture",
+    "policy",
+    "senior",
+    "champion",
+    "champions",
+    "wider community",
+    "across the college",
+    "across the school",
+    "trainer",
+    "cascade",
+    "shape",
+    "transform",
+)
+_CUE_PATTERNS = [
+    re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in cues) + r")\b", re.IGNORECASE)
+    for cues in (LOW_CUES, MID_CUES, HIGH_CUES)
+]
+
+
+def make_vectoriser() -> TfidfVectorizer:
+    return TfidfVectorizer(
+        stop_words="english",
+        sublinear_tf=True,
+        ngram_range=(1, 2),
+        min_df=1,
+        strip_accents="unicode",
+        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z-]+\b",
+        dtype=np.float64,
+    )
+
+
+def level_cues(text: str) -> NDArray[np.float64]:
+    """Counts of low, middle and high level cues in a text."""
+    return np.array([len(p.findall(text)) for p in _CUE_PATTERNS], dtype=np.float64)
+
+
+def cue_position(counts: NDArray[np.float64]) -> float | None:
+    """Where on the 0 (introductory) .. 1 (leading) scale the cues place a text, if anywhere."""
+    total = counts.sum()
+    if total == 0:
+        return None
+    return float((0.5 * counts[1] + 1.0 * counts[2]) / total)

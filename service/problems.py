@@ -1,0 +1,122 @@
+"""RFC 9457 problem details: the one place errors become HTTP responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from recommender.errors import InvalidInput, Problem
+from recommender.validation import field_path
+
+PROBLEM_TYPE = "urn:cpdrec:problem:"
+MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemDetail(BaseModel):
+    """RFC 9457 body; `errors` names each offending field (dotted path into the body)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] = []
+
+
+class NotFound(Exception):
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__(f"{what} {ident!r} not found")
+
+
+def problem(
+    request: Request,
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+) -> JSONResponse:
+    body = ProblemDetail(
+        type=PROBLEM_TYPE + kind,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors or [],
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE
+    )
+
+
+def _field_errors(problems: tuple[Problem, ...]) -> list[FieldError]:
+    return [FieldError(field=p.field, message=p.message) for p in problems]
+
+
+async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidInput)
+    errors = _field_errors(exc.problems)
+    return problem(request, 422, "invalid-input", "Invalid input", str(exc.problems[0]), errors)
+
+
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors: list[FieldError] = []
+    for error in exc.errors():
+        loc: tuple[Any, ...] = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid":
+            detail = f"malformed JSON: {error.get('ctx', {}).get('error', 'cannot parse body')}"
+            return problem(
+                request,
+                400,
+                "malformed-json",
+                "Malformed JSON",
+                detail,
+                [FieldError(field="body", message=detail)],
+            )
+        path = field_path(loc[1:] if loc and loc[0] in ("body", "query", "path") else loc)
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        errors.append(FieldError(field=path or "body", message=message))
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return problem(request, 422, "invalid-input", "Invalid input", detail, errors)
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return problem(request, 404, "not-found", "Not found", str(exc))
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return problem(
+        request, exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail)
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(InvalidInput, _invalid_input)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(HTTPException, _http)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ProblemDetail, "description": "Malformed JSON", "content": {MEDIA_TYPE: {}}},
+    422: {
+        "model": ProblemDetail,
+        "description": "Invalid input; `errors` names each field",
+        "content": {MEDIA_TYPE: {}},
+    },
+}
+NOT_FOUND_RESPONSE: dict[int | str, dict[str, Any]] = {
+    404: {"model": ProblemDetail, "description": "No such resource", "content": {MEDIA_TYPE: {}}},
+}
