@@ -103,8 +103,13 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         self.formats_ = np.array([a.format for a in activities], dtype=object)
         self.durations_ = np.array([_or_nan(a.duration_hours) for a in activities])
         self.costs_ = np.array([_or_nan(a.cost) for a in activities])
-        self.text_vectoriser_ = make_vectoriser().fit([a.text for a in activities] or ["empty"])
-        self.texts_ = normalise_rows(self.text_vectoriser_.transform([a.text for a in activities]))
+        texts = [a.text for a in activities]
+        self.text_vectoriser_ = make_vectoriser().fit(texts) if texts else None
+        self.texts_ = (
+            normalise_rows(self.text_vectoriser_.transform(texts))
+            if self.text_vectoriser_ is not None
+            else sp.csr_matrix((0, 0))
+        )
         return self
 
     def _infer(
@@ -141,7 +146,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
             return _Scored(framework, q, np.zeros(self.items_.shape[0]), None)
         rel: NDArray[np.float64] = self.items_ @ (q / norm)
         text_query = None
-        if profile.query and self.query_weight > 0:
+        if profile.query and self.query_weight > 0 and self.text_vectoriser_ is not None:
             text_query = self._text_query(profile.query)
             text = np.asarray((self.texts_ @ text_query).todense()).ravel()
             top = text[rel > 0].max(initial=0.0)
@@ -182,6 +187,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         )
 
     def _text_query(self, query: str) -> sp.csr_matrix:
+        assert self.text_vectoriser_ is not None  # only called for a non-empty catalogue
         return normalise_rows(self.text_vectoriser_.transform([query])).T
 
     def _allowed(self, profile: GapProfile) -> NDArray[np.bool_]:
@@ -264,6 +270,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         text = self.texts_[row]
         shared = text.multiply(text_query.T).tocsr()
         order = np.argsort(-shared.data, kind="stable")[:3]
+        assert self.text_vectoriser_ is not None  # a text query implies a vectoriser
         vocabulary = self.text_vectoriser_.get_feature_names_out()
         return [str(vocabulary[shared.indices[k]]) for k in order]
 

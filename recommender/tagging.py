@@ -93,7 +93,7 @@ class _Scorer:
         self.position_model = Ridge(alpha=1.0).fit(X[with_cells], targets)
         return self
 
-    def score(self, texts: Sequence[str]) -> tuple[NDArray[np.float64], ...]:
+    def score(self, texts: Sequence[str]) -> _Scores:
         """Per text: strand similarity, strand (+ background) probability, cell similarity,
         level position."""
         X = normalise_rows(self.vectoriser.transform(texts))
@@ -108,7 +108,7 @@ class _Scorer:
                 for p, t in zip(learnt, texts, strict=True)
             ]
         )
-        return strand_sim, proba, cell_sim, position
+        return _Scores(strand_sim, proba, cell_sim, position)
 
 
 N_STRAND_FEATURES = 5
@@ -142,6 +142,16 @@ def _strand_features(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    """The scorer's outputs for a batch of texts (see `_Scorer.score`)."""
+
+    strand_sim: NDArray[np.float64]
+    proba: NDArray[np.float64]
+    cell_sim: NDArray[np.float64]
+    position: NDArray[np.float64]
+
+
 class TagInferrer(BaseEstimator):  # type: ignore[misc]
     """Infers calibrated (framework, strand, level) tags from an activity's title and text.
 
@@ -149,9 +159,9 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
     ----------
     max_tags : most tags returned per activity.
     min_confidence : tags below this calibrated confidence are not returned.
-    n_folds : folds for out-of-fold calibration.
+    n_folds : folds for out-of-fold level learning and calibration.
     level_bandwidth : width of the level-position kernel on the 0..1 scale.
-    random_state : seed for the calibration folds.
+    random_state : seed for the folds.
     """
 
     def __init__(
@@ -182,11 +192,11 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
             ]
         )
         samples = self._samples(frameworks, activities)
-        self._calibrate(samples)
+        held_out = self._out_of_fold(samples)
+        self.level_model_ = self._fit_level_model(held_out)
+        self.calibrator_ = self._fit_calibrator(held_out)
         self.scorer_ = _Scorer(self.space_, self.positions_).fit(samples)
-        self.n_training_activities_ = sum(
-            1 for a in activities if any(self.space_.tag_column(t) is not None for t in a.tags)
-        )
+        self.n_training_activities_ = sum(1 for s in samples if s.kind == "activity")
         return self
 
     def _samples(
@@ -211,88 +221,113 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
         samples.extend(Sample(text, frozenset(), "background") for text in background_corpus())
         return samples
 
-    def _calibrate(self, samples: Sequence[Sample]) -> None:
-        """Fit the confidence model on out-of-fold candidates: "is this cell a true tag?".
+    def _out_of_fold(self, samples: Sequence[Sample]) -> list[tuple[Sample, _Scores]]:
+        """Each sample scored by a model fitted without it.
 
         Once the catalogue has enough tagged activities, only activities and background texts
-        are used, as they resemble what will be tagged; framework statements alone are shorter
-        and would make every confidence too low.
+        are kept, as they resemble what will be tagged; framework statements alone are
+        shorter and would make every confidence too modest.
         """
         n_activities = sum(1 for s in samples if s.kind == "activity")
-        kinds = (
-            {"activity", "background"}
-            if n_activities >= MIN_ACTIVITIES_TO_CALIBRATE
-            else {"activity", "background", "statement"}
-        )
-        features: list[NDArray[np.float64]] = []
-        labels: list[bool] = []
+        kinds = {"activity", "background"}
+        if n_activities < MIN_ACTIVITIES_TO_CALIBRATE:
+            kinds.add("statement")
+        scored: list[tuple[Sample, _Scores]] = []
         folds = KFold(n_splits=self.n_folds, shuffle=True, random_state=self.random_state)
         for train, test in folds.split(np.arange(len(samples))):
             held_out = [samples[i] for i in test if samples[i].kind in kinds]
-            if not held_out:
-                continue
-            scorer = _Scorer(self.space_, self.positions_).fit([samples[i] for i in train])
-            for sample, candidates in zip(
-                held_out, self._candidates(scorer, [s.text for s in held_out]), strict=True
-            ):
-                for col, x in candidates:
-                    features.append(x)
-                    labels.append(self.space_.cells[col] in sample.cells)
-        self.calibrator_ = _platt(np.array(features), np.array(labels))
+            if held_out:
+                scorer = _Scorer(self.space_, self.positions_).fit([samples[i] for i in train])
+                scores = scorer.score([s.text for s in held_out])
+                scored.extend((sample, _row(scores, k)) for k, sample in enumerate(held_out))
+        return scored
 
-    def _candidates(
-        self, scorer: _Scorer, texts: Sequence[str]
-    ) -> list[list[tuple[int, NDArray[np.float64]]]]:
-        """Per text, the best level of each of its `max_tags` likeliest strands, as features."""
-        strand_sim, proba, cell_sim, position = scorer.score(texts)
-        pair = _strand_features(strand_sim, proba)
-        found = []
-        for k in range(len(texts)):
-            order = np.argsort(-(pair[k, :, 0] + pair[k, :, 1]), kind="stable")
-            candidates = []
-            for rank, j in enumerate(order[: self.max_tags]):
-                col, level_features = self._best_level(int(j), cell_sim[k], position[k])
-                x = np.concatenate([pair[k, j], level_features, [float(rank == 0)]])
-                candidates.append((col, x))
-            found.append(candidates)
-        return found
-
-    def _best_level(
-        self, strand: int, cell_sim: NDArray[np.float64], position: float
-    ) -> tuple[int, NDArray[np.float64]]:
+    def _level_features(
+        self, strand: int, scores: _Scores
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """The strand's cells and, per cell, features saying how well its level fits."""
         cols = np.flatnonzero(self.space_.strand_of_cell == strand)
-        sims = cell_sim[cols]
-        similarity = sims / sims.max() if sims.max() > 0 else sims
-        closeness = np.exp(
-            -((self.positions_[cols] - position) ** 2) / (2 * self.level_bandwidth**2)
-        )
-        combined = 0.5 * similarity + 0.5 * closeness
-        order = np.argsort(-combined, kind="stable")
-        best = order[0]
-        runner_up = combined[order[1]] if len(order) > 1 else 0.0
-        features = np.array([combined[best], combined[best] - runner_up, closeness[best]])
-        return int(cols[best]), features
+        sims = scores.cell_sim[0, cols]
+        relative = sims / sims.max() if sims.max() > 0 else sims
+        distance = np.abs(self.positions_[cols] - scores.position[0])
+        closeness = np.exp(-(distance**2) / (2 * self.level_bandwidth**2))
+        features = np.stack([relative, sims, closeness, distance, self.positions_[cols]], axis=1)
+        return cols, features
+
+    def _fit_level_model(
+        self, held_out: Sequence[tuple[Sample, _Scores]]
+    ) -> Pipeline | _BlendedLevels:
+        """Learn which level of a known strand a text is about ("is this the true level?").
+
+        Learnt from tagged activities only: a held-out framework statement is often the only
+        statement of its cell, so its true level looks unfamiliar by construction. Without
+        enough tagged activities, a fixed blend of similarity and cue position decides.
+        """
+        activities = [(s, sc) for s, sc in held_out if s.kind == "activity"]
+        if len(activities) < MIN_ACTIVITIES_TO_CALIBRATE:
+            return _BlendedLevels()
+        features: list[NDArray[np.float64]] = []
+        labels: list[bool] = []
+        for sample, scores in activities:
+            for strand in {self.space_.strand_of_cell[self.space_.column[c]] for c in sample.cells}:
+                cols, x = self._level_features(int(strand), scores)
+                features.append(x)
+                labels.extend(self.space_.cells[c] in sample.cells for c in cols)
+        return _platt(np.vstack(features), np.array(labels))
+
+    def _fit_calibrator(self, held_out: Sequence[tuple[Sample, _Scores]]) -> Pipeline:
+        features: list[NDArray[np.float64]] = []
+        labels: list[bool] = []
+        for sample, scores in held_out:
+            for col, x in self._candidates(scores):
+                features.append(x)
+                labels.append(self.space_.cells[col] in sample.cells)
+        return _platt(np.array(features), np.array(labels))
+
+    def _candidates(self, scores: _Scores) -> list[tuple[int, NDArray[np.float64]]]:
+        """The best level of each of the text's `max_tags` likeliest strands, as features."""
+        pair = _strand_features(scores.strand_sim, scores.proba)[0]
+        order = np.argsort(-(pair[:, 0] + pair[:, 1]), kind="stable")
+        candidates = []
+        for rank, j in enumerate(order[: self.max_tags]):
+            cols, x = self._level_features(int(j), scores)
+            p_level = self.level_model_.predict_proba(x)[:, 1]
+            ranked = np.argsort(-p_level, kind="stable")
+            runner_up = p_level[ranked[1]] if len(ranked) > 1 else 0.0
+            level_x = [p_level[ranked[0]], p_level[ranked[0]] - runner_up, float(rank == 0)]
+            candidates.append((int(cols[ranked[0]]), np.concatenate([pair[j], level_x])))
+        return candidates
 
     def predict(self, activities: Sequence[Activity]) -> list[list[InferredTag]]:
         """Inferred tags per activity, most confident first (given tags are ignored)."""
         check_is_fitted(self, "scorer_")
         if not activities:
             return []
+        scores = self.scorer_.score([a.text for a in activities])
         results = []
-        for candidates in self._candidates(self.scorer_, [a.text for a in activities]):
-            cols = [col for col, _ in candidates]
-            confidence = self.calibrator_.predict_proba(np.array([x for _, x in candidates]))[:, 1]
+        for k in range(len(activities)):
+            candidates = self._candidates(_row(scores, k))
+            confidence = self.calibrator_.predict_proba(np.array([x for _, x in candidates]))
             found = []
-            for col, p in zip(cols, confidence, strict=True):
+            for (col, _), p in zip(candidates, confidence[:, 1], strict=True):
                 if p >= self.min_confidence:
                     framework, strand, level = self.space_.cells[col]
-                    found.append(
-                        InferredTag(
-                            Tag(framework=framework, strand=strand, level=level), round(float(p), 3)
-                        )
-                    )
+                    tag = Tag(framework=framework, strand=strand, level=level)
+                    found.append(InferredTag(tag, round(float(p), 3)))
             results.append(sorted(found, key=lambda t: -t.confidence))
         return results
+
+
+class _BlendedLevels:
+    """Level chooser before any activity is tagged: half similarity, half cue position."""
+
+    def predict_proba(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
+        p = 0.5 * features[:, 0] + 0.5 * features[:, 2]
+        return np.stack([1 - p, p], axis=1)
+
+
+def _row(scores: _Scores, k: int) -> _Scores:
+    return _Scores(*(getattr(scores, name)[k : k + 1] for name in _Scores.__slots__))
 
 
 def _platt(features: NDArray[np.float64], labels: NDArray[np.bool_]) -> Pipeline:

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import catalogue
+from recommender import make_ranker
+from recommender.activities import Activity, load_catalogue
+from recommender.frameworks import Framework, by_id, load_frameworks
+from recommender.ranker import GapRanker
+from service.app import create_app
+from service.settings import Settings
+
+D2030 = catalogue.FRAMEWORKS_DIR / "d2030-commitment.json"
+NAACE = catalogue.FRAMEWORKS_DIR / "naace-srf-5a.json"
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def frameworks() -> list[Framework]:
+    return load_frameworks([D2030, NAACE])
+
+
+@pytest.fixture(scope="session")
+def framework_map(frameworks: list[Framework]) -> dict[str, Framework]:
+    return dict(by_id(frameworks))
+
+
+@pytest.fixture(scope="session")
+def activities(framework_map: dict[str, Framework]) -> list[Activity]:
+    return load_catalogue(catalogue.STARTER_CATALOGUE, framework_map)
+
+
+@pytest.fixture(scope="session")
+def ranker(frameworks: list[Framework], activities: list[Activity]) -> GapRanker:
+    return make_ranker().fit(frameworks, activities)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", models_dir=tmp_path / "models")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def activity(id: str, *tags: str, **fields: object) -> Activity:
+    """A small activity for tests; tags as ``framework:strand:level`` strings."""
+    from recommender.activities import Tag
+
+    data: dict[str, object] = {
+        "id": id,
+        "title": f"Activity {id}",
+        "description": f"Description of activity {id}.",
+        "format": "online",
+        "duration_hours": 2.0,
+        "cost": 0.0,
+        "tags": tuple(Tag.parse(t) for t in tags),
+    }
+    data.update(fields)
+    return Activity.model_validate(data)

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+
+from recommender import TagInferrer
+from recommender.activities import FORMATS, Activity
+from recommender.frameworks import Framework
+from recommender.profiles import GapProfile, parse_profile
+from recommender.ranker import GapRanker
+from tests.conftest import activity
+
+
+def gap_profile(**fields: Any) -> GapProfile:
+    return parse_profile({"framework": "d2030-commitment", **fields})
+
+
+class RankerContract:
+    """What any ranker in this project must satisfy (LensKit-style contract tests)."""
+
+    def make(self) -> GapRanker:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def fitted(self, frameworks: list[Framework], activities: list[Activity]) -> GapRanker:
+        return self.make().fit(frameworks, activities)
+
+    def test_scores_finite_non_increasing_and_ids_unique(self, fitted: GapRanker) -> None:
+        p = gap_profile(levels={s: {"current": None, "target": "transforming"}
+                                for s in ("1.1", "1.2", "1.3", "1.4")})
+        recs = fitted.rank(p, 10)
+        scores = [r.score for r in recs]
+        assert len(recs) == 10
+        assert all(np.isfinite(scores)) and scores == sorted(scores, reverse=True)
+        assert len({r.activity for r in recs}) == len(recs)
+
+    def test_deterministic(self, fitted: GapRanker, frameworks: list[Framework],
+                           activities: list[Activity]) -> None:
+        p = gap_profile(levels={"1.2": {"current": "exploring", "target": "transforming"}})
+        again = self.make().fit(frameworks, activities)
+        assert fitted.rank(p, 8) == fitted.rank(p, 8) == again.rank(p, 8)
+
+    def test_pickle_round_trip(self, fitted: GapRanker) -> None:
+        p = gap_profile(levels={"1.4": {"current": None, "target": "embedding"}})
+        assert pickle.loads(pickle.dumps(fitted)).rank(p) == fitted.rank(p)
+
+    def test_limit_larger_than_catalogue(self, frameworks: list[Framework]) -> None:
+        small = [activity("X1", "d2030-commitment:1.1:exploring"),
+                 activity("X2", "d2030-commitment:1.1:embedding")]
+        fitted = self.make().fit(frameworks, small)
+        p = gap_profile(levels={"1.1": {"current": None, "target": "transforming"}})
+        assert [r.activity for r in fitted.rank(p, 50)] == ["X1", "X2"]
+
+    def test_empty_catalogue(self, frameworks: list[Framework]) -> None:
+        fitted = self.make().fit(frameworks, [])
+        assert fitted.rank(gap_profile(levels={"1.1": {"target": "embedding"}})) == []
+
+    def test_clone_keeps_params(self) -> None:
+        ranker = self.make()
+        assert repr(clone(ranker).get_params()) == repr(ranker.get_params())
+
+
+class TestGapRanker(RankerContract):
+    def make(self) -> GapRanker:
+        return GapRanker()
+
+
+class TestGapRankerWithTagger(RankerContract):
+    def make(self) -> GapRanker:
+        return GapRanker(tagger=TagInferrer())
+
+
+def test_unfitted_ranker_refuses() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        GapRanker().rank(gap_profile())
+
+
+def test_invalid_parameters_are_rejected_at_fit(frameworks: list[Framework]) -> None:
+    with pytest.raises(ValueError, match="diversity"):
+        GapRanker(diversity=2).fit(frameworks, [])
+
+
+def test_next_level_on_top_priority_gap_beats_met_strand(frameworks: list[Framework]) -> None:
+    catalogue = [
+        activity("MET", "d2030-commitment:1.1:embedding"),
+        activity("LOW", "d2030-commitment:1.2:embedding"),
+        activity("NEXT", "d2030-commitment:1.3:embedding"),
+        activity("FAR", "d2030-commitment:1.3:transforming"),
+    ]
+    ranker = GapRanker().fit(frameworks, catalogue)
+    p = gap_profile(
+        levels={"1.1": {"current": "embedding", "target": "embedding"},
+                "1.2": {"current": "exploring", "target": "embedding"},
+                "1.3": {"current": "exploring", "target": "transforming"}},
+        priorities={"1.3": 3.0},
+    )
+    ranked = [r.activity for r in ranker.rank(p, 5)]
+    assert ranked[0] == "NEXT"
+    assert "MET" not in ranked
+    rel = dict(zip(ranker.activity_ids_, ranker.relevance(p), strict=True))
+    assert rel["NEXT"] > rel["FAR"] > 0 and rel["NEXT"] > rel["LOW"] > 0 and rel["MET"] == 0
+
+
+def test_levels_reached_or_beyond_target_count_for_nothing(frameworks: list[Framework]) -> None:
+    catalogue = [activity("REACHED", "d2030-commitment:1.1:exploring"),
+                 activity("BEYOND", "d2030-commitment:1.1:transforming")]
+    ranker = GapRanker().fit(frameworks, catalogue)
+    p = gap_profile(levels={"1.1": {"current": "exploring", "target": "embedding"}})
+    assert ranker.rank(p) == []
+
+
+def test_no_gap_no_items(ranker: GapRanker) -> None:
+    p = gap_profile(levels={s: {"current": "transforming", "target": "transforming"}
+                            for s in ("1.1", "1.2", "1.3", "1.4")})
+    assert ranker.rank(p) == []
+    assert ranker.rank(gap_profile()) == []
+
+
+def test_top_k_spans_several_gap_strands(ranker: GapRanker) -> None:
+    p = gap_profile(levels={s: {"current": "exploring", "target": "transforming"}
+                            for s in ("1.1", "1.2", "1.3", "1.4")})
+    strands = [r.addresses[0].strand for r in ranker.rank(p, 5)]
+    assert set(strands) == {"1.1", "1.2", "1.3", "1.4"}
+
+
+def test_diversity_is_what_spreads_the_list(frameworks: list[Framework]) -> None:
+    catalogue = [activity(f"S{i}", "d2030-commitment:1.3:embedding") for i in range(4)] + [
+        activity("OTHER", "d2030-commitment:1.1:embedding")]
+    p = gap_profile(levels={"1.3": {"current": "exploring", "target": "embedding"},
+                            "1.1": {"current": "exploring", "target": "embedding"}},
+                    priorities={"1.3": 1.5})
+    plain = [r.activity for r in GapRanker(diversity=0).fit(frameworks, catalogue).rank(p, 3)]
+    diverse = [r.activity for r in GapRanker().fit(frameworks, catalogue).rank(p, 3)]
+    assert "OTHER" not in plain
+    assert diverse[:2] == ["S0", "OTHER"]
+
+
+def test_every_item_explains_its_gap(ranker: GapRanker) -> None:
+    p = parse_profile({"framework": "naace-srf-5a",
+                       "levels": {"5a-4": {"current": "4", "target": "2"}}})
+    recs = ranker.rank(p, 3)
+    assert recs
+    for rec in recs:
+        assert rec.addresses and rec.addresses[0].strand == "5a-4"
+        assert rec.addresses[0].level in {"3", "2"}
+        assert "5a-4 Meeting digital safeguarding needs" in rec.why
+        assert "your school" in rec.why and rec.why.endswith(".")
+
+
+def test_query_sharpens_the_ranking(frameworks: list[Framework]) -> None:
+    catalogue = [
+        activity("A", "d2030-commitment:1.3:embedding", title="Data protection in assessment"),
+        activity("B", "d2030-commitment:1.3:embedding", title="Keeping VLE records secure",
+                 description="Storing learner records on the virtual learning environment."),
+    ]
+    ranker = GapRanker().fit(frameworks, catalogue)
+    levels = {"1.3": {"current": "exploring", "target": "embedding"}}
+    assert ranker.rank(gap_profile(levels=levels))[0].activity == "A"
+    recs = ranker.rank(gap_profile(levels=levels, query="how records are stored on our VLE"))
+    assert recs[0].activity == "B"
+    assert "“vle”" in recs[0].why or "“records”" in recs[0].why
+
+
+def test_query_never_brings_in_off_gap_items(frameworks: list[Framework]) -> None:
+    catalogue = [activity("OFF", "d2030-commitment:1.1:embedding", title="VLE data storage")]
+    ranker = GapRanker().fit(frameworks, catalogue)
+    p = gap_profile(levels={"1.3": {"current": "exploring", "target": "embedding"}},
+                    query="VLE data storage")
+    assert ranker.rank(p) == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    formats=st.none() | st.lists(st.sampled_from(FORMATS), min_size=1, unique=True),
+    max_hours=st.none() | st.floats(0, 40),
+    max_cost=st.none() | st.sampled_from([0, 50, 200]),
+    strands=st.lists(st.sampled_from(["1.1", "1.2", "1.3", "1.4"]), min_size=1, unique=True),
+)
+def test_constraints_are_never_violated(
+    ranker: GapRanker, activities: list[Activity], formats: list[str] | None,
+    max_hours: float | None, max_cost: float | None, strands: list[str],
+) -> None:
+    p = gap_profile(
+        levels={s: {"current": None, "target": "transforming"} for s in strands},
+        constraints={"formats": formats, "max_duration_hours": max_hours, "max_cost": max_cost},
+    )
+    by_id = {a.id: a for a in activities}
+    for rec in ranker.rank(p, 20):
+        a = by_id[rec.activity]
+        assert formats is None or a.format in formats
+        assert max_hours is None or (a.duration_hours is not None
+                                     and a.duration_hours <= max_hours)
+        assert max_cost is None or (a.cost is not None and a.cost <= max_cost)
+        assert rec.addresses[0].strand in strands
+
+
+def test_constraints_do_filter_something(ranker: GapRanker) -> None:
+    levels = {s: {"current": None, "target": "transforming"} for s in ("1.1", "1.2")}
+    free = ranker.rank(gap_profile(levels=levels, constraints={"max_cost": 0}), 50)
+    anything = ranker.rank(gap_profile(levels=levels), 50)
+    assert 0 < len(free) < len(anything)
+
+
+def test_rank_many_matches_rank(ranker: GapRanker) -> None:
+    profiles = [gap_profile(levels={s: {"current": None, "target": "embedding"}})
+                for s in ("1.1", "1.2", "1.3")]
+    assert list(ranker.rank_many(profiles, 4)) == [ranker.rank(p, 4) for p in profiles]
