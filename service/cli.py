@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from sqlalchemy.orm import Session
+from typer.exceptions import TyperException
 
 from recommender import TagInferrer, make_ranker
 from recommender.activities import load_catalogue, write_csv, write_json
@@ -225,4 +226,16 @@ def _frameworks(session: Session) -> dict[str, Framework]:
 
 
 def main() -> None:
-    app()
+    """Entry point: usage errors, like bad input, end with exit code 2 and one line."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        code = 130
+    except TyperException as exc:  # usage errors: bad option values, missing files
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        code = exc.exit_code
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

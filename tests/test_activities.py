@@ -17,7 +17,9 @@ from recommender.errors import InvalidInput
 from recommender.frameworks import Framework
 
 HEADER = "id,title,description,format,duration_hours,cost,provider,url,tags\n"
-GOOD = 'A1,Intro,"Learn, safely",online,2,0,Hub,https://example.org/a,d2030-commitment:1.3:embedding\n'
+GOOD = (
+    'A1,Intro,"Learn, safely",online,2,0,Hub,https://example.org/a,d2030-commitment:1.3:embedding\n'
+)
 
 
 def located(exc: pytest.ExceptionInfo[InvalidInput]) -> list[tuple[int | None, int | None, str]]:
@@ -32,7 +34,8 @@ def test_reads_a_valid_row(framework_map: dict[str, Framework]) -> None:
 
 def test_reports_every_bad_row_with_line_and_column(framework_map: dict[str, Framework]) -> None:
     text = (
-        HEADER + GOOD
+        HEADER
+        + GOOD
         + "A2,T,D,webinar,1,0,,,\n"  # line 3: bad format (column 4)
         + "A3,T,D,online,-1,x,,,\n"  # line 4: negative duration (5), non-numeric cost (6)
         + "A4,T,D,online,1,0,,,d2030-commitment:1.9:embedding\n"  # line 5: unknown strand
@@ -90,15 +93,24 @@ def test_tags_of_frameworks_not_loaded_are_kept_not_rejected() -> None:
 
 
 def test_json_catalogue(framework_map: dict[str, Framework]) -> None:
-    data = [{"id": "A1", "title": "T", "description": "D", "format": "community",
-             "tags": [{"framework": "naace-srf-5a", "strand": "5a-3", "level": "2"}]}]
+    data = [
+        {
+            "id": "A1",
+            "title": "T",
+            "description": "D",
+            "format": "community",
+            "tags": [{"framework": "naace-srf-5a", "strand": "5a-3", "level": "2"}],
+        }
+    ]
     [a] = read_json(json.dumps(data), framework_map)
     assert str(a.tags[0]) == "naace-srf-5a:5a-3:2"
 
 
 def test_json_catalogue_errors_name_index_and_field(framework_map: dict[str, Framework]) -> None:
-    data = [{"id": "A1", "title": "T", "description": "D", "format": "online"},
-            {"id": "A1", "title": "T", "description": "D", "format": "online", "cost": -2}]
+    data = [
+        {"id": "A1", "title": "T", "description": "D", "format": "online"},
+        {"id": "A1", "title": "T", "description": "D", "format": "online", "cost": -2},
+    ]
     with pytest.raises(InvalidInput) as exc:
         read_json(json.dumps(data), framework_map)
     assert [p.field for p in exc.value.problems] == ["[1].cost"]
@@ -115,8 +127,11 @@ def test_malformed_json_names_position(framework_map: dict[str, Framework]) -> N
 
 @pytest.mark.parametrize("writer,suffix", [(write_csv, ".csv"), (write_json, ".json")])
 def test_round_trip(
-    tmp_path: Path, framework_map: dict[str, Framework], activities: list[Activity],
-    writer: object, suffix: str,
+    tmp_path: Path,
+    framework_map: dict[str, Framework],
+    activities: list[Activity],
+    writer: object,
+    suffix: str,
 ) -> None:
     path = tmp_path / f"cat{suffix}"
     path.write_text(writer(activities), encoding="utf-8")  # type: ignore[operator]

@@ -71,7 +71,9 @@ def test_target_below_derived_level_means_no_gap(d2030: Framework) -> None:
     ],
 )
 def test_bad_answers_name_the_field(
-    d2030: Framework, answers: dict[str, dict[str, list[int]]], targets: dict[str, str],
+    d2030: Framework,
+    answers: dict[str, dict[str, list[int]]],
+    targets: dict[str, str],
     field: str,
 ) -> None:
     with pytest.raises(InvalidInput) as exc:

@@ -60,17 +60,18 @@ class TestShippedFrameworks:
         f = framework_map["naace-srf-5a"]
         level3 = " ".join(f.statements("5a-2", "3"))
         assert "face-to-face and online learning communities both in and beyond school." in level3
-        assert "Ad hoc mentoring or coaching takes place when required." in f.statements("5a-2", "4")
+        assert "Ad hoc mentoring or coaching takes place when required." in f.statements(
+            "5a-2", "4"
+        )
         assert "blended training and learning communities to develop staff capabilities" in (
             " ".join(f.statements("5a-2", "2"))
         )
         assert any("wider school community" in s for s in f.statements("5a-4", "1"))
-        assert any("Few staff are able to provide e-safeguarding" in s
-                   for s in f.statements("5a-4", "4"))
+        assert any(
+            "Few staff are able to provide e-safeguarding" in s for s in f.statements("5a-4", "4")
+        )
 
-    def test_every_strand_has_statements_at_every_level(
-        self, frameworks: list[Framework]
-    ) -> None:
+    def test_every_strand_has_statements_at_every_level(self, frameworks: list[Framework]) -> None:
         for f in frameworks:
             for strand in f.strands:
                 for level_id in f.level_ids:

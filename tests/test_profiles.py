@@ -21,26 +21,38 @@ def problems(data: dict[str, Any], framework_map: dict[str, Framework]) -> list[
 
 
 def test_contract_example_is_valid(framework_map: dict[str, Framework]) -> None:
-    p = parse_profile({
-        "id": "P01", "framework": "d2030-commitment",
-        "levels": {"1.1": {"current": "exploring", "target": "transforming"},
-                   "1.3": {"current": None, "target": "embedding"}},
-        "priorities": {"1.3": 2.0},
-        "constraints": {"formats": ["online", "self-paced"], "max_duration_hours": 6,
-                        "max_cost": 0},
-        "query": "worried about how learners' data is stored on our VLE",
-    })
+    p = parse_profile(
+        {
+            "id": "P01",
+            "framework": "d2030-commitment",
+            "levels": {
+                "1.1": {"current": "exploring", "target": "transforming"},
+                "1.3": {"current": None, "target": "embedding"},
+            },
+            "priorities": {"1.3": 2.0},
+            "constraints": {
+                "formats": ["online", "self-paced"],
+                "max_duration_hours": 6,
+                "max_cost": 0,
+            },
+            "query": "worried about how learners' data is stored on our VLE",
+        }
+    )
     f = check_profile(p, framework_map)
     found = gaps(p, f)
     assert [(g.strand, g.size, g.priority) for g in found] == [("1.1", 2, 1.0), ("1.3", 2, 2.0)]
 
 
 def test_met_strands_and_zero_priority_are_not_gaps(framework_map: dict[str, Framework]) -> None:
-    p = parse_profile(profile(
-        levels={"1.1": {"current": "embedding", "target": "embedding"},
-                "1.2": {"current": "exploring", "target": "embedding"}},
-        priorities={"1.2": 0},
-    ))
+    p = parse_profile(
+        profile(
+            levels={
+                "1.1": {"current": "embedding", "target": "embedding"},
+                "1.2": {"current": "exploring", "target": "embedding"},
+            },
+            priorities={"1.2": 0},
+        )
+    )
     assert gaps(p, check_profile(p, framework_map)) == []
 
 
@@ -49,11 +61,15 @@ def test_met_strands_and_zero_priority_are_not_gaps(framework_map: dict[str, Fra
     [
         (profile(framework="nope"), "framework"),
         (profile(levels={"9.9": {"target": "embedding"}}), "levels.9.9"),
-        (profile(levels={"1.1": {"current": "novice", "target": "embedding"}}),
-         "levels.1.1.current"),
+        (
+            profile(levels={"1.1": {"current": "novice", "target": "embedding"}}),
+            "levels.1.1.current",
+        ),
         (profile(levels={"1.1": {"target": "expert"}}), "levels.1.1.target"),
-        (profile(levels={"1.1": {"current": "transforming", "target": "exploring"}}),
-         "levels.1.1.target"),
+        (
+            profile(levels={"1.1": {"current": "transforming", "target": "exploring"}}),
+            "levels.1.1.target",
+        ),
         (profile(priorities={"9.9": 1}), "priorities.9.9"),
     ],
 )

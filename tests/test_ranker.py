@@ -32,16 +32,20 @@ class RankerContract:
         return self.make().fit(frameworks, activities)
 
     def test_scores_finite_non_increasing_and_ids_unique(self, fitted: GapRanker) -> None:
-        p = gap_profile(levels={s: {"current": None, "target": "transforming"}
-                                for s in ("1.1", "1.2", "1.3", "1.4")})
+        p = gap_profile(
+            levels={
+                s: {"current": None, "target": "transforming"} for s in ("1.1", "1.2", "1.3", "1.4")
+            }
+        )
         recs = fitted.rank(p, 10)
         scores = [r.score for r in recs]
         assert len(recs) == 10
         assert all(np.isfinite(scores)) and scores == sorted(scores, reverse=True)
         assert len({r.activity for r in recs}) == len(recs)
 
-    def test_deterministic(self, fitted: GapRanker, frameworks: list[Framework],
-                           activities: list[Activity]) -> None:
+    def test_deterministic(
+        self, fitted: GapRanker, frameworks: list[Framework], activities: list[Activity]
+    ) -> None:
         p = gap_profile(levels={"1.2": {"current": "exploring", "target": "transforming"}})
         again = self.make().fit(frameworks, activities)
         assert fitted.rank(p, 8) == fitted.rank(p, 8) == again.rank(p, 8)
@@ -51,8 +55,10 @@ class RankerContract:
         assert pickle.loads(pickle.dumps(fitted)).rank(p) == fitted.rank(p)
 
     def test_limit_larger_than_catalogue(self, frameworks: list[Framework]) -> None:
-        small = [activity("X1", "d2030-commitment:1.1:exploring"),
-                 activity("X2", "d2030-commitment:1.1:embedding")]
+        small = [
+            activity("X1", "d2030-commitment:1.1:exploring"),
+            activity("X2", "d2030-commitment:1.1:embedding"),
+        ]
         fitted = self.make().fit(frameworks, small)
         p = gap_profile(levels={"1.1": {"current": None, "target": "transforming"}})
         assert [r.activity for r in fitted.rank(p, 50)] == ["X1", "X2"]
@@ -97,9 +103,11 @@ def test_next_level_on_top_priority_gap_beats_met_strand(frameworks: list[Framew
     ]
     ranker = GapRanker().fit(frameworks, catalogue)
     p = gap_profile(
-        levels={"1.1": {"current": "embedding", "target": "embedding"},
-                "1.2": {"current": "exploring", "target": "embedding"},
-                "1.3": {"current": "exploring", "target": "transforming"}},
+        levels={
+            "1.1": {"current": "embedding", "target": "embedding"},
+            "1.2": {"current": "exploring", "target": "embedding"},
+            "1.3": {"current": "exploring", "target": "transforming"},
+        },
         priorities={"1.3": 3.0},
     )
     ranked = [r.activity for r in ranker.rank(p, 5)]
@@ -110,33 +118,48 @@ def test_next_level_on_top_priority_gap_beats_met_strand(frameworks: list[Framew
 
 
 def test_levels_reached_or_beyond_target_count_for_nothing(frameworks: list[Framework]) -> None:
-    catalogue = [activity("REACHED", "d2030-commitment:1.1:exploring"),
-                 activity("BEYOND", "d2030-commitment:1.1:transforming")]
+    catalogue = [
+        activity("REACHED", "d2030-commitment:1.1:exploring"),
+        activity("BEYOND", "d2030-commitment:1.1:transforming"),
+    ]
     ranker = GapRanker().fit(frameworks, catalogue)
     p = gap_profile(levels={"1.1": {"current": "exploring", "target": "embedding"}})
     assert ranker.rank(p) == []
 
 
 def test_no_gap_no_items(ranker: GapRanker) -> None:
-    p = gap_profile(levels={s: {"current": "transforming", "target": "transforming"}
-                            for s in ("1.1", "1.2", "1.3", "1.4")})
+    p = gap_profile(
+        levels={
+            s: {"current": "transforming", "target": "transforming"}
+            for s in ("1.1", "1.2", "1.3", "1.4")
+        }
+    )
     assert ranker.rank(p) == []
     assert ranker.rank(gap_profile()) == []
 
 
 def test_top_k_spans_several_gap_strands(ranker: GapRanker) -> None:
-    p = gap_profile(levels={s: {"current": "exploring", "target": "transforming"}
-                            for s in ("1.1", "1.2", "1.3", "1.4")})
+    p = gap_profile(
+        levels={
+            s: {"current": "exploring", "target": "transforming"}
+            for s in ("1.1", "1.2", "1.3", "1.4")
+        }
+    )
     strands = [r.addresses[0].strand for r in ranker.rank(p, 5)]
     assert set(strands) == {"1.1", "1.2", "1.3", "1.4"}
 
 
 def test_diversity_is_what_spreads_the_list(frameworks: list[Framework]) -> None:
     catalogue = [activity(f"S{i}", "d2030-commitment:1.3:embedding") for i in range(4)] + [
-        activity("OTHER", "d2030-commitment:1.1:embedding")]
-    p = gap_profile(levels={"1.3": {"current": "exploring", "target": "embedding"},
-                            "1.1": {"current": "exploring", "target": "embedding"}},
-                    priorities={"1.3": 1.5})
+        activity("OTHER", "d2030-commitment:1.1:embedding")
+    ]
+    p = gap_profile(
+        levels={
+            "1.3": {"current": "exploring", "target": "embedding"},
+            "1.1": {"current": "exploring", "target": "embedding"},
+        },
+        priorities={"1.3": 1.5},
+    )
     plain = [r.activity for r in GapRanker(diversity=0).fit(frameworks, catalogue).rank(p, 3)]
     diverse = [r.activity for r in GapRanker().fit(frameworks, catalogue).rank(p, 3)]
     assert "OTHER" not in plain
@@ -144,8 +167,9 @@ def test_diversity_is_what_spreads_the_list(frameworks: list[Framework]) -> None
 
 
 def test_every_item_explains_its_gap(ranker: GapRanker) -> None:
-    p = parse_profile({"framework": "naace-srf-5a",
-                       "levels": {"5a-4": {"current": "4", "target": "2"}}})
+    p = parse_profile(
+        {"framework": "naace-srf-5a", "levels": {"5a-4": {"current": "4", "target": "2"}}}
+    )
     recs = ranker.rank(p, 3)
     assert recs
     for rec in recs:
@@ -158,8 +182,12 @@ def test_every_item_explains_its_gap(ranker: GapRanker) -> None:
 def test_query_sharpens_the_ranking(frameworks: list[Framework]) -> None:
     catalogue = [
         activity("A", "d2030-commitment:1.3:embedding", title="Data protection in assessment"),
-        activity("B", "d2030-commitment:1.3:embedding", title="Keeping VLE records secure",
-                 description="Storing learner records on the virtual learning environment."),
+        activity(
+            "B",
+            "d2030-commitment:1.3:embedding",
+            title="Keeping VLE records secure",
+            description="Storing learner records on the virtual learning environment.",
+        ),
     ]
     ranker = GapRanker().fit(frameworks, catalogue)
     levels = {"1.3": {"current": "exploring", "target": "embedding"}}
@@ -172,12 +200,15 @@ def test_query_sharpens_the_ranking(frameworks: list[Framework]) -> None:
 def test_query_never_brings_in_off_gap_items(frameworks: list[Framework]) -> None:
     catalogue = [activity("OFF", "d2030-commitment:1.1:embedding", title="VLE data storage")]
     ranker = GapRanker().fit(frameworks, catalogue)
-    p = gap_profile(levels={"1.3": {"current": "exploring", "target": "embedding"}},
-                    query="VLE data storage")
+    p = gap_profile(
+        levels={"1.3": {"current": "exploring", "target": "embedding"}}, query="VLE data storage"
+    )
     assert ranker.rank(p) == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     formats=st.none() | st.lists(st.sampled_from(FORMATS), min_size=1, unique=True),
     max_hours=st.none() | st.floats(0, 40),
@@ -185,8 +216,12 @@ def test_query_never_brings_in_off_gap_items(frameworks: list[Framework]) -> Non
     strands=st.lists(st.sampled_from(["1.1", "1.2", "1.3", "1.4"]), min_size=1, unique=True),
 )
 def test_constraints_are_never_violated(
-    ranker: GapRanker, activities: list[Activity], formats: list[str] | None,
-    max_hours: float | None, max_cost: float | None, strands: list[str],
+    ranker: GapRanker,
+    activities: list[Activity],
+    formats: list[str] | None,
+    max_hours: float | None,
+    max_cost: float | None,
+    strands: list[str],
 ) -> None:
     p = gap_profile(
         levels={s: {"current": None, "target": "transforming"} for s in strands},
@@ -196,8 +231,7 @@ def test_constraints_are_never_violated(
     for rec in ranker.rank(p, 20):
         a = by_id[rec.activity]
         assert formats is None or a.format in formats
-        assert max_hours is None or (a.duration_hours is not None
-                                     and a.duration_hours <= max_hours)
+        assert max_hours is None or (a.duration_hours is not None and a.duration_hours <= max_hours)
         assert max_cost is None or (a.cost is not None and a.cost <= max_cost)
         assert rec.addresses[0].strand in strands
 
@@ -210,6 +244,8 @@ def test_constraints_do_filter_something(ranker: GapRanker) -> None:
 
 
 def test_rank_many_matches_rank(ranker: GapRanker) -> None:
-    profiles = [gap_profile(levels={s: {"current": None, "target": "embedding"}})
-                for s in ("1.1", "1.2", "1.3")]
+    profiles = [
+        gap_profile(levels={s: {"current": None, "target": "embedding"}})
+        for s in ("1.1", "1.2", "1.3")
+    ]
     assert list(ranker.rank_many(profiles, 4)) == [ranker.rank(p, 4) for p in profiles]

@@ -15,34 +15,46 @@ from recommender.tagging import TagInferrer, background_corpus
 from tests.conftest import activity
 
 DISTRACTORS = {
-    "sheets": ("Spreadsheet skills: cleaning and charting data",
-               "Office staff practise sorting and filtering data, removing duplicates, writing "
-               "lookup formulas and building charts of sales data for the monthly finance "
-               "report. Bring a laptop with a spreadsheet program installed."),
-    "minibus": ("Peer mentoring for minibus drivers",
-                "Experienced drivers mentor colleagues who have just passed their minibus test: "
-                "accompanied journeys, planning routes, checking tyres and lights, loading "
-                "wheelchairs safely and keeping calm with passengers on long trips."),
-    "bakery": ("Community bakery: sourdough for beginners",
-               "An introductory weekend at a community bakery. Mix, shape and bake sourdough "
-               "loaves, learn how starters work, and take home a jar of starter and recipes "
-               "for rye and spelt breads."),
-    "boiler": ("Safeguarding school boilers against winter failure",
-               "Site managers learn to service and protect heating plant: bleeding radiators, "
-               "checking pressure, lagging pipes against frost and keeping maintenance logs "
-               "that satisfy the insurer's inspection."),
+    "sheets": (
+        "Spreadsheet skills: cleaning and charting data",
+        "Office staff practise sorting and filtering data, removing duplicates, writing "
+        "lookup formulas and building charts of sales data for the monthly finance "
+        "report. Bring a laptop with a spreadsheet program installed.",
+    ),
+    "minibus": (
+        "Peer mentoring for minibus drivers",
+        "Experienced drivers mentor colleagues who have just passed their minibus test: "
+        "accompanied journeys, planning routes, checking tyres and lights, loading "
+        "wheelchairs safely and keeping calm with passengers on long trips.",
+    ),
+    "bakery": (
+        "Community bakery: sourdough for beginners",
+        "An introductory weekend at a community bakery. Mix, shape and bake sourdough "
+        "loaves, learn how starters work, and take home a jar of starter and recipes "
+        "for rye and spelt breads.",
+    ),
+    "boiler": (
+        "Safeguarding school boilers against winter failure",
+        "Site managers learn to service and protect heating plant: bleeding radiators, "
+        "checking pressure, lagging pipes against frost and keeping maintenance logs "
+        "that satisfy the insurer's inspection.",
+    ),
 }
 
 CLEAR = {
-    "1.3": ("Keeping learner records safe and lawful",
-            "A short course for tutors on data protection: how to store learners' personal "
-            "data securely on the college network and VLE, when consent is needed, how long "
-            "to keep assessment records, and what to do if learner data is lost or shared "
-            "with the wrong person."),
-    "5a-4": ("Online safety training for all staff",
-             "Whole-staff training on the school's digital safeguarding strategy: recognising "
-             "online risks to pupils, reporting concerns, safe and acceptable use of new "
-             "technologies, and keeping e-safety knowledge up to date each year."),
+    "1.3": (
+        "Keeping learner records safe and lawful",
+        "A short course for tutors on data protection: how to store learners' personal "
+        "data securely on the college network and VLE, when consent is needed, how long "
+        "to keep assessment records, and what to do if learner data is lost or shared "
+        "with the wrong person.",
+    ),
+    "5a-4": (
+        "Online safety training for all staff",
+        "Whole-staff training on the school's digital safeguarding strategy: recognising "
+        "online risks to pupils, reporting concerns, safe and acceptable use of new "
+        "technologies, and keeping e-safety knowledge up to date each year.",
+    ),
 }
 
 
@@ -83,8 +95,10 @@ def test_held_out_activities_mostly_get_the_right_strand(
     train, test = activities[::2], activities[1::2]
     tagger = TagInferrer(min_confidence=0.0).fit(frameworks, train)
     hits = sum(
-        bool(tags) and any(t.strand == tags[0].tag.strand and t.framework == tags[0].tag.framework
-                           for t in a.tags)
+        bool(tags)
+        and any(
+            t.strand == tags[0].tag.strand and t.framework == tags[0].tag.framework for t in a.tags
+        )
         for a, tags in zip(test, tagger.predict(test), strict=True)
     )
     assert hits / len(test) >= 0.8
@@ -114,8 +128,9 @@ def test_inferred_tags_feed_the_ranker_and_are_marked(
     from recommender.profiles import parse_profile
 
     level = ranker.tags_for(untagged)[0].tag.level
-    profile = parse_profile({"framework": "naace-srf-5a", "levels": {
-        "5a-4": {"current": None, "target": "1"}}})
+    profile = parse_profile(
+        {"framework": "naace-srf-5a", "levels": {"5a-4": {"current": None, "target": "1"}}}
+    )
     recs = {r.activity: r for r in ranker.rank(profile, 50)}
     assert "NEW" in recs, level
     assert recs["NEW"].inferred and "inferred" in recs["NEW"].why
@@ -128,8 +143,9 @@ def test_without_a_tagger_untagged_activities_are_never_recommended(
     ranker = GapRanker().fit(frameworks, [*activities, untagged])
     from recommender.profiles import parse_profile
 
-    profile = parse_profile({"framework": "naace-srf-5a", "levels": {
-        "5a-4": {"current": None, "target": "1"}}})
+    profile = parse_profile(
+        {"framework": "naace-srf-5a", "levels": {"5a-4": {"current": None, "target": "1"}}}
+    )
     assert "NEW" not in {r.activity for r in ranker.rank(profile, 50)}
 
 
