@@ -32,7 +32,7 @@ def test_documented_recommendation_is_what_the_api_returns(client: TestClient) -
 
 
 def test_documented_problem_is_what_the_api_returns(client: TestClient) -> None:
-    command = next(b for b in blocks("sh") if "transforming\", \"target\": \"embedding" in b)
+    command = next(b for b in blocks("sh") if 'transforming", "target": "embedding' in b)
     documented = json.loads(next(b for b in blocks("json") if "invalid-input" in b))
     response = client.post("/v1/recommendations", json=curl_body(command))
     assert response.status_code == 422 and response.json() == documented
