@@ -18,6 +18,17 @@ D2030 = catalogue.FRAMEWORKS_DIR / "d2030-commitment.json"
 NAACE = catalogue.FRAMEWORKS_DIR / "naace-srf-5a.json"
 DATA = Path(__file__).parent / "data"
 
+PROFILE: dict[str, object] = {
+    "id": "P01",
+    "framework": "d2030-commitment",
+    "levels": {
+        "1.1": {"current": "exploring", "target": "transforming"},
+        "1.3": {"current": None, "target": "embedding"},
+    },
+    "priorities": {"1.3": 2.0},
+}
+"""The gap profile of CONTRACT §3, without its constraints and query."""
+
 
 @pytest.fixture(scope="session")
 def frameworks() -> list[Framework]:

@@ -7,15 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-PROFILE: dict[str, Any] = {
-    "id": "P01",
-    "framework": "d2030-commitment",
-    "levels": {
-        "1.1": {"current": "exploring", "target": "transforming"},
-        "1.3": {"current": None, "target": "embedding"},
-    },
-    "priorities": {"1.3": 2.0},
-}
+from tests.conftest import PROFILE
 
 
 def problem(response: Any, status: int) -> dict[str, Any]:

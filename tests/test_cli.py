@@ -12,18 +12,10 @@ from typer.testing import CliRunner
 
 import catalogue
 from service.cli import app
-from tests.conftest import D2030, NAACE
+from tests.conftest import D2030, NAACE, PROFILE
 
 FRAMEWORK_ARGS = ["--framework", str(D2030), "--framework", str(NAACE)]
-PROFILE = {
-    "id": "P01",
-    "framework": "d2030-commitment",
-    "levels": {
-        "1.1": {"current": "exploring", "target": "transforming"},
-        "1.3": {"current": None, "target": "embedding"},
-    },
-    "priorities": {"1.3": 2.0},
-}
+STARTER_ARGS = ["recommend", *FRAMEWORK_ARGS, "--catalogue", str(catalogue.STARTER_CATALOGUE)]
 
 
 @pytest.fixture(autouse=True)
@@ -50,16 +42,7 @@ def test_recommend_prints_one_line_per_profile_in_order(tmp_path: Path) -> None:
         "levels": {"5a-4": {"current": "2", "target": "2"}},
     }
     profiles = write_lines(tmp_path / "p.jsonl", PROFILE, met, {**PROFILE, "id": "P03"})
-    code, out, _ = run(
-        "recommend",
-        *FRAMEWORK_ARGS,
-        "--catalogue",
-        str(catalogue.STARTER_CATALOGUE),
-        "--profiles",
-        str(profiles),
-        "--limit",
-        "3",
-    )
+    code, out, _ = run(*STARTER_ARGS, "--profiles", str(profiles), "--limit", "3")
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
     assert [line["profile"] for line in lines] == ["P01", "P02", "P03"]
@@ -75,14 +58,7 @@ def test_recommend_prints_one_line_per_profile_in_order(tmp_path: Path) -> None:
 def test_recommend_bad_profile_exits_2_naming_file_and_line(tmp_path: Path) -> None:
     bad = {**PROFILE, "levels": {"1.1": {"current": "transforming", "target": "exploring"}}}
     profiles = write_lines(tmp_path / "p.jsonl", PROFILE, bad)
-    code, out, err = run(
-        "recommend",
-        *FRAMEWORK_ARGS,
-        "--catalogue",
-        str(catalogue.STARTER_CATALOGUE),
-        "--profiles",
-        str(profiles),
-    )
+    code, out, err = run(*STARTER_ARGS, "--profiles", str(profiles))
     assert code == 2 and out == ""
     assert err.strip() == (
         f"error: {profiles}:2: levels.1.1.target: target 'exploring' is "
@@ -125,16 +101,7 @@ def test_missing_file_is_a_one_line_usage_error(tmp_path: Path) -> None:
 
 def test_bad_limit_is_a_usage_error(tmp_path: Path) -> None:
     profiles = write_lines(tmp_path / "p.jsonl", PROFILE)
-    proc = cpdrec(
-        "recommend",
-        *FRAMEWORK_ARGS,
-        "--catalogue",
-        str(catalogue.STARTER_CATALOGUE),
-        "--profiles",
-        str(profiles),
-        "--limit",
-        "0",
-    )
+    proc = cpdrec(*STARTER_ARGS, "--profiles", str(profiles), "--limit", "0")
     assert proc.returncode == 2 and "--limit" in proc.stderr
 
 
@@ -224,14 +191,7 @@ def test_help_explains_each_command(command: list[str]) -> None:
 def test_entry_point_bad_json_exits_2_without_traceback(tmp_path: Path) -> None:
     profiles = tmp_path / "p.jsonl"
     profiles.write_text("{oops\n")
-    proc = cpdrec(
-        "recommend",
-        *FRAMEWORK_ARGS,
-        "--catalogue",
-        str(catalogue.STARTER_CATALOGUE),
-        "--profiles",
-        str(profiles),
-    )
+    proc = cpdrec(*STARTER_ARGS, "--profiles", str(profiles))
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"error: {profiles}:1:2: invalid JSON")
     assert "Traceback" not in proc.stderr

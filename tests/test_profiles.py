@@ -8,6 +8,7 @@ import pytest
 from recommender.errors import InvalidInput
 from recommender.frameworks import Framework
 from recommender.profiles import check_profile, gaps, parse_profile, read_profiles
+from tests.conftest import PROFILE
 
 
 def profile(**fields: Any) -> dict[str, Any]:
@@ -23,13 +24,7 @@ def problems(data: dict[str, Any], framework_map: dict[str, Framework]) -> list[
 def test_contract_example_is_valid(framework_map: dict[str, Framework]) -> None:
     p = parse_profile(
         {
-            "id": "P01",
-            "framework": "d2030-commitment",
-            "levels": {
-                "1.1": {"current": "exploring", "target": "transforming"},
-                "1.3": {"current": None, "target": "embedding"},
-            },
-            "priorities": {"1.3": 2.0},
+            **PROFILE,
             "constraints": {
                 "formats": ["online", "self-paced"],
                 "max_duration_hours": 6,
