@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recommender.activities import Format
 from recommender.errors import InvalidInput, Problem
-from recommender.frameworks import Framework
+from recommender.frameworks import FRAMEWORK_ID, Framework
 from recommender.validation import problems_from_pydantic
 
 Priority = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -49,7 +49,7 @@ class GapProfile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str | None = Field(default=None, max_length=200)
-    framework: str
+    framework: str = Field(pattern=FRAMEWORK_ID.pattern)
     levels: dict[str, LevelGap] = Field(default_factory=dict)
     priorities: dict[str, Priority] = Field(default_factory=dict)
     constraints: Constraints = Field(default_factory=Constraints)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -45,6 +46,7 @@ def problem(
     title: str,
     detail: str,
     errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = ProblemDetail(
         type=PROBLEM_TYPE + kind,
@@ -55,7 +57,10 @@ def problem(
         errors=errors or [],
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
     )
 
 
@@ -97,9 +102,10 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return problem(
-        request, exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail)
-    )
+    title = str(exc.detail)
+    kind = f"http-{exc.status_code}"
+    # Keep the exception's headers, e.g. Allow on a 405.
+    return problem(request, exc.status_code, kind, title, title, headers=exc.headers)
 
 
 def install(app: FastAPI) -> None:

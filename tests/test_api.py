@@ -171,3 +171,9 @@ def test_second_start_reuses_data_and_artifact(settings: Any) -> None:
     with TestClient(create_app(settings)) as second:
         assert second.get("/healthz").json()["activities"] == 95
     assert artifacts[0].stat().st_mtime_ns == mtime
+
+
+def test_wrong_method_is_a_problem_with_allow_header(client: TestClient) -> None:
+    response = client.delete("/v1/recommendations")
+    problem(response, 405)
+    assert response.headers["allow"] == "POST"
