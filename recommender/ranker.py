@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from recommender.activities import Activity, Tag
@@ -116,13 +116,12 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         self, frameworks: Sequence[Framework], activities: Sequence[Activity]
     ) -> dict[str, list[InferredTag]]:
         """Inferred tags for activities with no tag in the loaded frameworks."""
-        space = CellSpace.from_frameworks(frameworks)
         untagged = [
-            a for a in activities if not any(space.tag_column(t) is not None for t in a.tags)
+            a for a in activities if not any(self.space_.tag_column(t) is not None for t in a.tags)
         ]
         if self.tagger is None or not untagged:
             return {}
-        self.tagger_ = self.tagger.fit(frameworks, activities)
+        self.tagger_ = clone(self.tagger).fit(frameworks, activities)
         predicted = self.tagger_.predict(untagged)
         return {a.id: tags for a, tags in zip(untagged, predicted, strict=True)}
 

@@ -13,7 +13,7 @@ import typer
 from sqlalchemy.orm import Session
 from typer.exceptions import TyperException
 
-from recommender import TagInferrer, make_ranker
+from recommender import make_ranker
 from recommender.activities import load_catalogue, write_csv, write_json
 from recommender.errors import InvalidInput
 from recommender.frameworks import Framework, by_id, load_frameworks
@@ -106,20 +106,13 @@ def tag(framework: FrameworkFiles, catalogue: CatalogueFile) -> None:
     with user_errors():
         frameworks = load_frameworks(framework)
         activities = load_catalogue(catalogue, by_id(frameworks))
-    known = {(f.id, s.id) for f in frameworks for s in f.strands}
-    untagged = [a for a in activities if not any((t.framework, t.strand) in known for t in a.tags)]
-    inferred = {}
-    if untagged:
-        tagger = TagInferrer().fit(frameworks, activities)
-        inferred = dict(zip((a.id for a in untagged), tagger.predict(untagged), strict=True))
+    ranker = make_ranker().fit(frameworks, activities)
     for activity in activities:
-        if activity.id in inferred:
-            tags = [
-                {**t.tag.model_dump(), "confidence": t.confidence, "inferred": True}
-                for t in inferred[activity.id]
-            ]
-        else:
-            tags = [{**t.model_dump(), "confidence": 1.0, "inferred": False} for t in activity.tags]
+        inferred = activity.id in ranker.inferred_tags_
+        tags = [
+            {**t.tag.model_dump(), "confidence": t.confidence, "inferred": inferred}
+            for t in ranker.tags_for(activity)
+        ]
         _emit({"activity": activity.id, "tags": tags})
 
 
