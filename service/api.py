@@ -16,6 +16,7 @@ from service.schemas import (
     ActivityTag,
     FrameworkDetail,
     FrameworkSummary,
+    LevelOut,
     RecommendationRequest,
     RecommendationResponse,
     RecommendedItem,
@@ -70,7 +71,7 @@ def list_frameworks(snapshot: SnapshotDep) -> list[FrameworkSummary]:
             id=f.id,
             title=f.title,
             subject=f.subject,
-            levels=[{"id": lv.id, "label": lv.label} for lv in f.levels],  # type: ignore[misc]
+            levels=[LevelOut(id=lv.id, label=lv.label) for lv in f.levels],
             strands=[{"id": s.id, "title": s.title} for s in f.strands],
         )
         for f in snapshot.frameworks.values()
@@ -121,15 +122,15 @@ def list_activities(
     words = q.lower().split() if q else []
     matches = []
     for activity in snapshot.activities.values():
-        out = _activity_out(activity, snapshot)
         if format and activity.format != format:
             continue
         if words and not all(w in activity.text.lower() for w in words):
             continue
+        out = _activity_out(activity, snapshot)
         if (framework or strand or level) and not any(
-            (framework in (None, t.framework))
-            and (strand in (None, t.strand))
-            and (level in (None, t.level))
+            framework in (None, t.framework)
+            and strand in (None, t.strand)
+            and level in (None, t.level)
             for t in out.tags
         ):
             continue
