@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from recommender.errors import InvalidInput, Problem
 from recommender.frameworks import Framework
-from recommender.validation import problems_from_pydantic
+from recommender.validation import problems_from_pydantic, repeats
 
 Format = Literal["online", "face-to-face", "blended", "self-paced", "mentoring", "community"]
 FORMATS: tuple[str, ...] = typing.get_args(Format)
@@ -179,7 +179,7 @@ def read_csv(
     column_of = {name: header.index(name) + 1 for name in header}
 
     activities: list[Activity] = []
-    seen: dict[str, int] = {}
+    lines: list[int] = []
     try:
         for cells in reader:
             line = reader.line_num
@@ -195,12 +195,16 @@ def read_csv(
             row = dict(zip(header, cells, strict=True))
             activity = _csv_row(row, line, column_of, frameworks, source, problems)
             if activity is not None:
-                _check_unique(activity.id, line, seen, source, problems, column_of.get("id"))
                 activities.append(activity)
+                lines.append(line)
     except csv.Error as exc:
         problems.append(Problem("", f"malformed CSV: {exc}", source, line=reader.line_num))
+    ids = [a.id for a in activities]
+    for i, first in repeats(ids):
+        message = f"duplicate id {ids[i]!r} (first on line {lines[first]})"
+        problems.append(Problem("id", message, source, lines[i], column_of.get("id")))
     if problems:
-        raise InvalidInput(problems)
+        raise InvalidInput(sorted(problems, key=lambda p: p.line or 0))
     return activities
 
 
@@ -243,28 +247,6 @@ def _csv_row(
     return activity if len(problems) == before else None
 
 
-def _check_unique(
-    activity_id: str,
-    line: int,
-    seen: dict[str, int],
-    source: str,
-    problems: list[Problem],
-    column: int | None = None,
-) -> None:
-    if activity_id in seen:
-        problems.append(
-            Problem(
-                "id",
-                f"duplicate id {activity_id!r} (first on line {seen[activity_id]})",
-                source,
-                line,
-                column,
-            )
-        )
-    else:
-        seen[activity_id] = line
-
-
 def read_json(
     text: str, frameworks: Mapping[str, Framework], source: str = "<json>"
 ) -> list[Activity]:
@@ -286,7 +268,7 @@ def parse_activities(
         raise InvalidInput.single("", "expected a JSON list of activities", source=source)
     problems: list[Problem] = []
     activities: list[Activity] = []
-    seen: dict[str, int] = {}
+    indexes: list[int] = []
     for index, item in enumerate(data):
         try:
             activity = Activity.model_validate(item)
@@ -295,17 +277,12 @@ def parse_activities(
             continue
         for message in check_tags(activity.tags, frameworks):
             problems.append(Problem(f"[{index}].tags", message, source))
-        if activity.id in seen:
-            problems.append(
-                Problem(
-                    f"[{index}].id",
-                    f"duplicate id {activity.id!r} (first at [{seen[activity.id]}])",
-                    source,
-                )
-            )
-        else:
-            seen[activity.id] = index
         activities.append(activity)
+        indexes.append(index)
+    ids = [a.id for a in activities]
+    for i, first in repeats(ids):
+        message = f"duplicate id {ids[i]!r} (first at [{indexes[first]}])"
+        problems.append(Problem(f"[{indexes[i]}].id", message, source))
     if problems:
         raise InvalidInput(problems)
     return activities

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from recommender.errors import InvalidInput, Problem
-from recommender.validation import problems_from_pydantic
+from recommender.validation import problems_from_pydantic, repeats
 
 FRAMEWORK_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FORBIDDEN_ID_CHARS = (":", "|")
@@ -79,10 +79,11 @@ class Framework(BaseModel):
     def _consistent(self) -> Framework:
         problems = []
         level_ids = [level.id for level in self.levels]
-        for dup in _duplicates(level_ids):
-            problems.append(f"levels: duplicate level id {dup!r}")
-        for dup in _duplicates(strand.id for strand in self.strands):
-            problems.append(f"strands: duplicate strand id {dup!r}")
+        for i, _ in repeats(level_ids):
+            problems.append(f"levels: duplicate level id {level_ids[i]!r}")
+        strand_ids = [strand.id for strand in self.strands]
+        for i, _ in repeats(strand_ids):
+            problems.append(f"strands: duplicate strand id {strand_ids[i]!r}")
         known = set(level_ids)
         for i, strand in enumerate(self.strands):
             for level_id in strand.descriptors:
@@ -133,16 +134,6 @@ class Framework(BaseModel):
     def to_document(self) -> dict[str, Any]:
         """The native JSON document, extras included, ready to write back to disk."""
         return self.model_dump(mode="json")
-
-
-def _duplicates(values: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    dups: list[str] = []
-    for value in values:
-        if value in seen and value not in dups:
-            dups.append(value)
-        seen.add(value)
-    return dups
 
 
 def parse_framework(data: Any, source: str | None = None) -> Framework:

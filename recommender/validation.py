@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import ValidationError
 
 from recommender.errors import Problem
@@ -25,3 +27,15 @@ def problems_from_pydantic(
         field = ".".join(part for part in (prefix, path) if part)
         problems.append(Problem(field, message, source=source, line=line))
     return problems
+
+
+def repeats(values: Sequence[str]) -> list[tuple[int, int]]:
+    """(index, index of its first occurrence) for every value that repeats an earlier one."""
+    first: dict[str, int] = {}
+    found = []
+    for index, value in enumerate(values):
+        if value in first:
+            found.append((index, first[value]))
+        else:
+            first[value] = index
+    return found
