@@ -111,9 +111,6 @@ class _Scorer:
         return _Scores(strand_sim, proba, cell_sim, position)
 
 
-N_STRAND_FEATURES = 5
-
-
 def _strand_features(
     strand_sim: NDArray[np.float64], proba: NDArray[np.float64]
 ) -> NDArray[np.float64]:
@@ -162,6 +159,9 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
     n_folds : folds for out-of-fold level learning and calibration.
     level_bandwidth : width of the level-position kernel on the 0..1 scale.
     random_state : seed for the folds.
+
+    Fitted attributes end in ``_``; ``n_training_activities_`` counts the tagged activities it
+    learnt from (besides the framework statements and the background texts).
     """
 
     def __init__(
