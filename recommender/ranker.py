@@ -21,7 +21,7 @@ from recommender.cells import CellSpace, normalise_rows
 from recommender.explain import explain
 from recommender.frameworks import Framework, by_id
 from recommender.profiles import GapProfile, check_profile, gaps
-from recommender.tagging import InferredTag, TagInferrer
+from recommender.tagging import ScoredTag, TagInferrer
 from recommender.text import make_vectoriser
 
 
@@ -114,7 +114,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
 
     def _infer(
         self, frameworks: Sequence[Framework], activities: Sequence[Activity]
-    ) -> dict[str, list[InferredTag]]:
+    ) -> dict[str, list[ScoredTag]]:
         """Inferred tags for activities with no tag in the loaded frameworks."""
         untagged = [
             a for a in activities if not any(self.space_.tag_column(t) is not None for t in a.tags)
@@ -125,12 +125,12 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         predicted = self.tagger_.predict(untagged)
         return {a.id: tags for a, tags in zip(untagged, predicted, strict=True)}
 
-    def tags_for(self, activity: Activity) -> list[InferredTag]:
+    def tags_for(self, activity: Activity) -> list[ScoredTag]:
         """Tags as the ranker uses them: given ones at confidence 1, else the inferred ones."""
         check_is_fitted(self, "items_")
         if activity.id in self.inferred_tags_:
             return list(self.inferred_tags_[activity.id])
-        return [InferredTag(tag, 1.0) for tag in activity.tags]
+        return [ScoredTag(tag, 1.0, inferred=False) for tag in activity.tags]
 
     def relevance(self, profile: GapProfile) -> NDArray[np.float64]:
         """Relevance of every activity to the profile in [0, 1]; 0 where no gap is served."""

@@ -39,9 +39,15 @@ from recommender.text import cue_position, level_cues, make_vectoriser
 
 
 @dataclass(frozen=True, slots=True)
-class InferredTag:
+class ScoredTag:
+    """A tag with the confidence that it is right; given tags have confidence 1."""
+
     tag: Tag
     confidence: float
+    inferred: bool = True
+
+    def to_dict(self) -> dict[str, str | float | bool]:
+        return {**self.tag.model_dump(), "confidence": self.confidence, "inferred": self.inferred}
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +304,7 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
             candidates.append((int(cols[ranked[0]]), np.concatenate([pair[j], level_x])))
         return candidates
 
-    def predict(self, activities: Sequence[Activity]) -> list[list[InferredTag]]:
+    def predict(self, activities: Sequence[Activity]) -> list[list[ScoredTag]]:
         """Inferred tags per activity, most confident first (given tags are ignored)."""
         check_is_fitted(self, "scorer_")
         if not activities:
@@ -313,7 +319,7 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
                 if p >= self.min_confidence:
                     framework, strand, level = self.space_.cells[col]
                     tag = Tag(framework=framework, strand=strand, level=level)
-                    found.append(InferredTag(tag, round(float(p), 3)))
+                    found.append(ScoredTag(tag, round(float(p), 3)))
             results.append(sorted(found, key=lambda t: -t.confidence))
         return results
 

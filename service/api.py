@@ -149,16 +149,6 @@ def get_activity(activity_id: str, snapshot: SnapshotDep) -> ActivityOut:
 
 
 def _activity_out(activity: Activity, snapshot: Snapshot) -> ActivityOut:
-    inferred = activity.id in snapshot.ranker.inferred_tags_
-    tags = [
-        ActivityTag(
-            framework=t.tag.framework,
-            strand=t.tag.strand,
-            level=t.tag.level,
-            confidence=t.confidence,
-            inferred=inferred,
-        )
-        for t in snapshot.ranker.tags_for(activity)
-    ]
+    tags = [ActivityTag.model_validate(t.to_dict()) for t in snapshot.ranker.tags_for(activity)]
     data = activity.model_dump(exclude={"tags"})
     return ActivityOut(**data, tags=tags)

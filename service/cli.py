@@ -108,12 +108,7 @@ def tag(framework: FrameworkFiles, catalogue: CatalogueFile) -> None:
         activities = load_catalogue(catalogue, by_id(frameworks))
     ranker = make_ranker().fit(frameworks, activities)
     for activity in activities:
-        inferred = activity.id in ranker.inferred_tags_
-        tags = [
-            {**t.tag.model_dump(), "confidence": t.confidence, "inferred": inferred}
-            for t in ranker.tags_for(activity)
-        ]
-        _emit({"activity": activity.id, "tags": tags})
+        _emit({"activity": activity.id, "tags": [t.to_dict() for t in ranker.tags_for(activity)]})
 
 
 @catalogue_app.command("import")
