@@ -20,7 +20,7 @@ from recommender.activities import Activity, Tag
 from recommender.cells import CellSpace, normalise_rows
 from recommender.explain import explain
 from recommender.frameworks import Framework, by_id
-from recommender.profiles import GapProfile, check_profile, gaps
+from recommender.profiles import Constraints, GapProfile, check_profile, gaps
 from recommender.tagging import ScoredTag, TagInferrer
 from recommender.text import make_vectoriser
 
@@ -190,16 +190,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         return normalise_rows(self.text_vectoriser_.transform([query])).T
 
     def _allowed(self, profile: GapProfile) -> NDArray[np.bool_]:
-        c = profile.constraints
-        allowed = np.ones(len(self.activity_ids_), dtype=bool)
-        if c.formats is not None:
-            allowed &= np.isin(self.formats_, list(c.formats))
-        with np.errstate(invalid="ignore"):
-            if c.max_duration_hours is not None:
-                allowed &= self.durations_ <= c.max_duration_hours
-            if c.max_cost is not None:
-                allowed &= self.costs_ <= c.max_cost
-        return allowed
+        return allowed_mask(profile.constraints, self.formats_, self.durations_, self.costs_)
 
     def _gap_coverage(self, rows: NDArray[np.intp], q: NDArray[np.float64]) -> NDArray[np.float64]:
         """Per item, the share of each gap strand's weight it addresses (items × strands)."""
@@ -280,6 +271,25 @@ class _Scored:
     query: NDArray[np.float64]
     relevance: NDArray[np.float64]
     text_query: sp.csr_matrix | None
+
+
+def allowed_mask(
+    c: Constraints,
+    formats: NDArray[np.object_],
+    durations: NDArray[np.float64],
+    costs: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Which activities meet the hard constraints; an unknown (NaN) duration or cost fails a
+    limit on it. Public so that baseline rankers filter exactly as the product does."""
+    allowed = np.ones(len(formats), dtype=bool)
+    if c.formats is not None:
+        allowed &= np.isin(formats, list(c.formats))
+    with np.errstate(invalid="ignore"):
+        if c.max_duration_hours is not None:
+            allowed &= durations <= c.max_duration_hours
+        if c.max_cost is not None:
+            allowed &= costs <= c.max_cost
+    return allowed
 
 
 def _or_nan(value: float | None) -> float:
