@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import re
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -35,6 +36,8 @@ CSV_COLUMNS = (
     "tags",
 )
 REQUIRED_COLUMNS = ("id", "title", "description", "format")
+FORMULA_PREFIX = re.compile(r"^'*[=+\-@\t\r]")
+"""Cells a spreadsheet would run as a formula (OWASP CSV injection), after any quotes we added."""
 
 
 class Tag(BaseModel):
@@ -102,6 +105,15 @@ class Activity(BaseModel):
             "url": self.url,
             "tags": "|".join(str(tag) for tag in self.tags),
         }
+
+
+def neutralise(cell: str) -> str:
+    """Prefix a quote so spreadsheets show a formula-like cell as text; `restore` undoes it."""
+    return "'" + cell if FORMULA_PREFIX.match(cell) else cell
+
+
+def restore(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and FORMULA_PREFIX.match(cell) else cell
 
 
 def _number_cell(value: float | None) -> str:
@@ -192,7 +204,7 @@ def read_csv(
                     )
                 )
                 continue
-            row = dict(zip(header, cells, strict=True))
+            row = dict(zip(header, map(restore, cells), strict=True))
             activity = _csv_row(row, line, column_of, frameworks, source, problems)
             if activity is not None:
                 activities.append(activity)
@@ -305,7 +317,7 @@ def write_csv(activities: Sequence[Activity]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for activity in activities:
-        writer.writerow(activity.to_csv_row())
+        writer.writerow({k: neutralise(v) for k, v in activity.to_csv_row().items()})
     return buffer.getvalue()
 
 

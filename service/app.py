@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service import api, problems, store
-from service.db import make_engine
+from service import accounts, problems, routes, store
+from service.db import make_engine, upgrade
+from service.deps import Access, SessionDep
+from service.models import LOCAL
+from service.rankers import RankerPool
 from service.settings import Settings
-from service.snapshot import Snapshot, load_snapshot
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,14 +28,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         engine = make_engine(settings.db_url)
+        pool = RankerPool(engine, settings.models_dir)
         try:
-            if settings.seed:
-                with Session(engine) as session, session.begin():
+            upgrade(engine)
+            with Session(engine) as session, session.begin():
+                if settings.seed:
                     store.seed_if_empty(session)
-            with Session(engine) as session:
-                snapshot = load_snapshot(session, settings.models_dir)
-            yield {"snapshot": snapshot, "engine": engine}
+                open_access = settings.open_access and not accounts.any_key_exists(session)
+            if open_access:
+                pool.get(LOCAL)  # fitted before the first request, not during it
+            poller = asyncio.create_task(_poll(pool, settings.refresh_seconds))
+            yield {
+                "settings": settings,
+                "engine": engine,
+                "pool": pool,
+                "access": Access(settings.key_secret(), open_access),
+            }
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
         finally:
+            pool.close()
             engine.dispose()
 
     app = FastAPI(
@@ -39,15 +58,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    app.include_router(api.router)
+    app.include_router(routes.router)
 
     @app.get("/healthz", tags=["health"])
-    def healthz(request: Request) -> dict[str, Any]:
-        snapshot: Snapshot = request.state.snapshot
-        return {
-            "status": "ok",
-            "frameworks": len(snapshot.frameworks),
-            "activities": len(snapshot.activities),
-        }
+    def healthz(session: SessionDep) -> dict[str, str]:
+        """Liveness and database reachability; needs no key."""
+        session.execute(text("SELECT 1"))
+        return {"status": "ok"}
 
     return app
+
+
+async def _poll(pool: RankerPool, seconds: float) -> None:
+    """Notice catalogue changes made by any process sharing the database."""
+    while True:
+        await asyncio.sleep(seconds)
+        with contextlib.suppress(Exception):  # a database blip must not end the polling
+            await run_in_threadpool(pool.refresh)

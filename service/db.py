@@ -1,56 +1,28 @@
-"""Tables and engine for the catalogue store (SQLAlchemy 2)."""
+"""Engine, schema migrations and the legacy-database check."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, String, Text, create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+ADVISORY_LOCK = 0x63706472  # "cpdr": serialises migrations of processes starting together
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class FrameworkRow(Base):
-    __tablename__ = "frameworks"
-
-    id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, onupdate=_now
-    )
-
-
-class ActivityRow(Base):
-    __tablename__ = "activities"
-
-    id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    title: Mapped[str] = mapped_column(String(300))
-    description: Mapped[str] = mapped_column(Text)
-    format: Mapped[str] = mapped_column(String(20))
-    duration_hours: Mapped[float | None] = mapped_column(Float)
-    cost: Mapped[float | None] = mapped_column(Float)
-    provider: Mapped[str] = mapped_column(String(300), default="")
-    url: Mapped[str] = mapped_column(String(2000), default="")
-    tags: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, onupdate=_now
-    )
+class LegacyDatabase(RuntimeError):
+    """A database made before migrations existed: its tables cannot be upgraded in place."""
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine; for SQLite, create its folder and use WAL for concurrent readers."""
+    """Create the engine; for SQLite, create its folder and use WAL so readers never block."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -58,7 +30,29 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
-    Base.metadata.create_all(engine)
     return engine
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration; safe when several processes start at once."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
+        tables = set(inspect(connection).get_table_names())
+        if "activities" in tables and "alembic_version" not in tables:
+            raise LegacyDatabase(
+                f"{engine.url.render_as_string(hide_password=True)} was created by cpdrec 0.1 "
+                "before schema migrations; export its catalogue with cpdrec 0.1, remove it, "
+                "and import the export into a new database"
+            )
+        command.upgrade(alembic_config(connection), "head")

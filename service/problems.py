@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from recommender.errors import InvalidInput, Problem
@@ -21,6 +21,8 @@ MEDIA_TYPE = "application/problem+json"
 class FieldError(BaseModel):
     field: str
     message: str
+    line: int | None = Field(default=None, description="Line in an uploaded file (CSV header = 1)")
+    column: int | None = None
 
 
 class ProblemDetail(BaseModel):
@@ -34,9 +36,41 @@ class ProblemDetail(BaseModel):
     errors: list[FieldError] = []
 
 
-class NotFound(Exception):
+class ServiceError(Exception):
+    """An error a client can act on; subclasses fix the status and problem type."""
+
+    status = 400
+    kind = "bad-request"
+    title = "Bad request"
+    headers: ClassVar[Mapping[str, str] | None] = None
+
+
+class NotFound(ServiceError):
+    status, kind, title = 404, "not-found", "Not found"
+
     def __init__(self, what: str, ident: str) -> None:
         super().__init__(f"{what} {ident!r} not found")
+
+
+class Unauthorized(ServiceError):
+    status, kind, title = 401, "unauthorized", "Missing or invalid API key"
+    headers: ClassVar[Mapping[str, str] | None] = {"WWW-Authenticate": 'Bearer realm="cpdrec"'}
+
+
+class Forbidden(ServiceError):
+    status, kind, title = 403, "forbidden", "Forbidden"
+
+
+class Conflict(ServiceError):
+    status, kind, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(ServiceError):
+    status, kind, title = 412, "precondition-failed", "Someone else changed it first"
+
+
+class PreconditionRequired(ServiceError):
+    status, kind, title = 428, "precondition-required", "If-Match required"
 
 
 def problem(
@@ -65,7 +99,9 @@ def problem(
 
 
 def _field_errors(problems: tuple[Problem, ...]) -> list[FieldError]:
-    return [FieldError(field=p.field, message=p.message) for p in problems]
+    return [
+        FieldError(field=p.field, message=p.message, line=p.line, column=p.column) for p in problems
+    ]
 
 
 async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
@@ -96,8 +132,9 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors)
 
 
-async def _not_found(request: Request, exc: Exception) -> JSONResponse:
-    return problem(request, 404, "not-found", "Not found", str(exc))
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return problem(request, exc.status, exc.kind, exc.title, str(exc), headers=exc.headers)
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
@@ -111,7 +148,7 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInput, _invalid_input)
     app.add_exception_handler(RequestValidationError, _request_validation)
-    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(HTTPException, _http)
 
 
@@ -123,6 +160,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {MEDIA_TYPE: {}},
     },
 }
-NOT_FOUND_RESPONSE: dict[int | str, dict[str, Any]] = {
-    404: {"model": ProblemDetail, "description": "No such resource", "content": {MEDIA_TYPE: {}}},
-}
+
+
+def responses(*errors: type[ServiceError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for a route that may raise these errors (plus 401 and 403)."""
+    every: tuple[type[ServiceError], ...] = (Unauthorized, Forbidden, *errors)
+    return {
+        e.status: {"model": ProblemDetail, "description": e.title, "content": {MEDIA_TYPE: {}}}
+        for e in every
+    }
+
+
+NOT_FOUND_RESPONSE = responses(NotFound)

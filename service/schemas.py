@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from recommender.activities import Format, Tag
@@ -89,7 +92,14 @@ class ActivityOut(BaseModel):
     cost: float | None
     provider: str
     url: str
-    tags: list[ActivityTag]
+    tags: list[ActivityTag] = Field(
+        description="Given tags (confidence 1), or for an untagged activity the inferred ones"
+    )
+    owner: str = Field(description="Your organisation's id, or `shared` for the shared catalogue")
+    archived: bool
+    version: int = Field(description="Increases on every change; the ETag is derived from it")
+    updated_at: datetime
+    updated_by: str = Field(description="API key id, `cli` or `open-access`; never a name")
 
 
 class ActivityPage(BaseModel):
@@ -97,3 +107,64 @@ class ActivityPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class TagSuggestions(BaseModel):
+    activity: str
+    given: list[Tag]
+    suggestions: list[ActivityTag] = Field(
+        description="Inferred tags not yet given or rejected, most confident first"
+    )
+
+
+class TagReview(BaseModel):
+    accept: list[Tag] = Field(default=[], description="Become given tags")
+    reject: list[Tag] = Field(default=[], description="Never suggested again")
+
+
+class ImportReport(BaseModel):
+    dry_run: bool
+    valid: bool
+    activities: int = Field(description="Valid activities in the file")
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[dict[str, Any]] = Field(
+        default=[], description="Every problem: field, message, line and column"
+    )
+
+
+class CoverageCell(BaseModel):
+    strand: str
+    level: str
+    given: int = Field(description="Active activities tagged to this cell by a coordinator")
+    inferred: int = Field(description="Active untagged activities inferred to serve it (p ≥ 0.5)")
+    total: int
+    flagged: bool = Field(description="Fewer than `min_activities` activities: add some")
+
+
+class Coverage(BaseModel):
+    framework: str
+    levels: list[str]
+    strands: list[str]
+    min_activities: int
+    cells: list[CoverageCell]
+    flagged: int
+
+
+class CatalogueStatus(BaseModel):
+    organisation: str
+    version: str = Field(description="Current catalogue version of everything you can see")
+    serving_version: str = Field(description="The version your recommendations come from")
+    up_to_date: bool
+    activities: int = Field(description="Active activities the serving ranker knows")
+    built_at: datetime
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    changes: dict[str, Any]

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 import catalogue
 from recommender import make_ranker
@@ -50,9 +54,43 @@ def ranker(frameworks: list[Framework], activities: list[Activity]) -> GapRanker
     return make_ranker().fit(frameworks, activities)
 
 
+POSTGRES_URL = os.environ.get(
+    "CPDREC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+"""Service tests run on SQLite and on this PostgreSQL, each test in a schema of its own."""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'cpdrec.db'}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError:
+        engine.dispose()
+        if os.environ.get("CPDREC_TEST_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", models_dir=tmp_path / "models")
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        models_dir=tmp_path / "models",
+        database_url=database_url,
+        refresh_seconds=0.2,
+    )
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def problem(response: Any, status: int) -> dict[str, Any]:
 
 
 def test_healthz(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "frameworks": 2, "activities": 95}
+    assert client.get("/healthz").json() == {"status": "ok"}
 
 
 def test_recommendations_contract(client: TestClient) -> None:
@@ -169,7 +169,7 @@ def test_second_start_reuses_data_and_artifact(settings: Any) -> None:
     assert len(artifacts) == 1
     mtime = artifacts[0].stat().st_mtime_ns
     with TestClient(create_app(settings)) as second:
-        assert second.get("/healthz").json()["activities"] == 95
+        assert second.get("/v1/catalogue/status").json()["activities"] == 95
     assert artifacts[0].stat().st_mtime_ns == mtime
 
 

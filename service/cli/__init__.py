@@ -7,7 +7,8 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from service.cli import catalogue, frameworks
+from service.cli import admin, catalogue, frameworks
+from service.cli.evaluate import evaluate, evaluate_tags
 from service.cli.recommend import recommend
 from service.cli.serve import serve
 
@@ -19,8 +20,13 @@ app = typer.Typer(
 )
 app.command()(recommend)
 app.command()(serve)
+app.command()(evaluate)
+app.command()(evaluate_tags)
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(frameworks.app, name="frameworks")
+app.add_typer(admin.orgs_app, name="orgs")
+app.add_typer(admin.keys_app, name="keys")
+app.add_typer(admin.db_app, name="db")
 
 
 def main() -> None:

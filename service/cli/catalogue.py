@@ -7,18 +7,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from recommender import make_ranker
 from recommender.activities import load_catalogue, write_csv, write_json
 from recommender.frameworks import by_id, load_frameworks
 from service import store
-from service.cli.common import CatalogueFile, FrameworkFiles, emit, settings, user_errors
-from service.db import make_engine
-
-app = typer.Typer(
-    help="Tag, import and export catalogues of CPD activities.", no_args_is_help=True
+from service.cli.common import (
+    CatalogueFile,
+    FrameworkFiles,
+    OrgOption,
+    emit,
+    store_session,
+    user_errors,
 )
+from service.curation import Change
+
+app = typer.Typer(help="Tag, import and export catalogues of CPD activities.", no_args_is_help=True)
 
 
 @app.command("tag")
@@ -41,41 +45,45 @@ def import_catalogue(
     file: Annotated[
         Path, typer.Argument(help="CSV or JSON catalogue.", exists=True, dir_okay=False)
     ],
+    org: OrgOption = "local",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate only; change nothing.")
     ] = False,
 ) -> None:
-    """Validate a catalogue and upsert it (by id) into the data folder, all or nothing."""
-    engine = make_engine(settings().db_url)
-    with Session(engine) as session, session.begin():
-        store.seed_if_empty(session)
-        with user_errors():
-            activities = load_catalogue(file, dict(by_id(store.frameworks(session))))
+    """Validate a catalogue and upsert it (by id) into an organisation's, all or nothing.
+
+    A running `cpdrec serve` picks the change up within seconds; no restart needed.
+    """
+    with user_errors(), store_session() as session:
+        owner = store.organisation(session, org)
+        activities = load_catalogue(file, by_id(store.frameworks(session, owner)))
+        counts = Change(session, owner, "cli").import_all(activities)
         if dry_run:
-            typer.echo(f"{file}: {len(activities)} activities valid; nothing imported (dry run)")
             session.rollback()
-            return
-        created, updated = store.upsert_activities(session, activities)
+    verb = "would import" if dry_run else "imported"
     typer.echo(
-        f"{file}: imported {len(activities)} activities ({created} new, {updated} "
-        "updated); restart `cpdrec serve` to rank with them"
+        f"{file}: {verb} {len(activities)} activities into {org!r} ({counts['created']} new, "
+        f"{counts['updated']} updated, {counts['unchanged']} unchanged)"
+        + ("; nothing changed (dry run)" if dry_run else "")
     )
 
 
 @app.command("export")
 def export_catalogue(
+    org: OrgOption = "local",
     format: Annotated[str, typer.Option(help="csv or json.")] = "csv",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write; default standard output.")
     ] = None,
 ) -> None:
-    """Write the data folder's catalogue as CSV or JSON (CONTRACT §2)."""
+    """Write an organisation's own active activities as CSV or JSON (CONTRACT §2).
+
+    CSV cells a spreadsheet would run as formulas get a leading `'`; import removes it.
+    """
     if format not in ("csv", "json"):
         raise typer.BadParameter("must be csv or json", param_hint="--format")
-    engine = make_engine(settings().db_url)
-    with Session(engine) as session, session.begin():
-        store.seed_if_empty(session)
-        activities = store.activities(session)
+    with user_errors(), store_session() as session:
+        activities = store.own_activities(session, store.organisation(session, org).id)
     text = write_csv(activities) if format == "csv" else write_json(activities)
     if output is None:
         sys.stdout.write(text)

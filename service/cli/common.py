@@ -10,8 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from recommender.errors import InvalidInput
+from service import store
+from service.db import LegacyDatabase, make_engine, upgrade
+from service.problems import ServiceError
 from service.settings import Settings
 
 FrameworkFiles = Annotated[
@@ -36,12 +40,16 @@ CatalogueFile = Annotated[
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Bad input ends the command with exit code 2 and one line per problem on stderr."""
+    """Bad input ends the command with exit code 2 and one line per problem on stderr; so do
+    the errors the HTTP API answers with 404, 409..., and a database too old to upgrade."""
     try:
         yield
     except InvalidInput as exc:
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2) from None
+    except (ServiceError, LegacyDatabase) as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -57,3 +65,27 @@ def emit(obj: object) -> None:
 
 def settings() -> Settings:
     return Settings()
+
+
+OrgOption = Annotated[
+    str,
+    typer.Option(
+        "--org",
+        help="Organisation whose catalogue to use (`local` is the open-access default; "
+        "`shared` is the shared catalogue).",
+    ),
+]
+
+
+@contextmanager
+def store_session() -> Iterator[Session]:
+    """A session on the configured database, migrated and seeded; commits if the block ends
+    without error, so a command's change lands completely or not at all."""
+    engine = make_engine(settings().db_url)
+    try:
+        upgrade(engine)
+        with Session(engine) as session, session.begin():
+            store.seed_if_empty(session)
+            yield session
+    finally:
+        engine.dispose()

@@ -5,24 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from service import store
-from service.cli.common import emit, settings
-from service.db import make_engine
+from service.cli.common import OrgOption, emit, store_session, user_errors
 
-app = typer.Typer(help="Inspect the frameworks in the data folder.", no_args_is_help=True)
+app = typer.Typer(help="List and import frameworks.", no_args_is_help=True)
 
 
 @app.command("list")
 def list_frameworks(
+    org: OrgOption = "local",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """List the frameworks in the data folder: id, subject, levels (lowest first), strands."""
-    engine = make_engine(settings().db_url)
-    with Session(engine) as session, session.begin():
-        store.seed_if_empty(session)
-        frameworks = store.frameworks(session)
+    """List the frameworks an organisation sees: id, subject, levels (lowest first), strands."""
+    with user_errors(), store_session() as session:
+        frameworks = store.frameworks(session, store.organisation(session, org))
     for f in frameworks:
         if as_json:
             emit(

@@ -1,0 +1,110 @@
+"""Organisations and API keys: the repository behind `cpdrec orgs|keys` and authentication."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recommender.errors import InvalidInput
+from service import audit, keys
+from service.models import SHARED, ApiKey, Organisation, utcnow
+from service.problems import Conflict, NotFound
+from service.store import create_organisation
+
+ORG_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""`last_used_at` is written at most this often, so authentication is not a write per request."""
+
+
+def create_org(session: Session, org_id: str, name: str, uses_shared: bool) -> Organisation:
+    if not ORG_ID.match(org_id) or len(org_id) > 64:
+        raise InvalidInput.single("org", f"{org_id!r} is not a lowercase kebab-case id")
+    if org_id == SHARED or session.get(Organisation, org_id) is not None:
+        raise Conflict(f"organisation {org_id!r} already exists")
+    org = create_organisation(session, org_id, name or org_id, uses_shared)
+    session.flush()
+    audit.record(session, org_id, "cli", "organisation.create", f"organisation:{org_id}", {})
+    return org
+
+
+def organisations(session: Session) -> Sequence[Organisation]:
+    return session.scalars(select(Organisation).order_by(Organisation.id)).all()
+
+
+def create_key(
+    session: Session,
+    org_id: str,
+    scopes: Sequence[str],
+    secret: bytes,
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """A new key and its plaintext, which is never stored and cannot be shown again."""
+    if session.get(Organisation, org_id) is None:
+        raise NotFound("organisation", org_id)
+    unknown = [s for s in scopes if s not in keys.SCOPES]
+    if unknown or not scopes:
+        raise InvalidInput.single(
+            "scope", f"unknown scope {unknown[0]!r}" if unknown else "at least one scope needed"
+        )
+    new = keys.generate(secret)
+    row = ApiKey(
+        id=new.id,
+        org=org_id,
+        name=name,
+        digest=new.digest,
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, org_id, "cli", "key.create", f"key:{new.id}", {"scopes": {"to": row.scopes}}
+    )
+    return row, new.plaintext
+
+
+def list_keys(session: Session, org_id: str | None = None) -> Sequence[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.org, ApiKey.created_at)
+    if org_id is not None:
+        query = query.where(ApiKey.org == org_id)
+    return session.scalars(query).all()
+
+
+def revoke_key(session: Session, key_id: str) -> ApiKey:
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFound("key", key_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(session, row.org, "cli", "key.revoke", f"key:{key_id}", {})
+    return row
+
+
+def any_key_exists(session: Session) -> bool:
+    """True once a key was ever created (revoked ones count): open access then ends for good."""
+    return session.scalar(select(ApiKey.id).limit(1)) is not None
+
+
+def authenticate(session: Session, plaintext: str, secret: bytes) -> ApiKey | None:
+    """The live key this plaintext is, else None; records when it was last used."""
+    key_id = keys.key_id(plaintext)
+    row = session.get(ApiKey, key_id) if key_id else None
+    if row is None or not keys.matches(plaintext, row.digest, secret):
+        return None
+    now = utcnow()
+    if row.revoked_at is not None or (row.expires_at and _aware(row.expires_at) <= now):
+        return None
+    if row.last_used_at is None or now - _aware(row.last_used_at) > LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        session.commit()
+    return row
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes even for timezone-aware columns; they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,118 @@
+"""Tables (SQLAlchemy 2). Every catalogue row has an owner: an organisation, or `shared`.
+
+Schema changes go through Alembic (`service/migrations`); a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SHARED = "shared"
+"""Owner of the shipped frameworks and the shared catalogue organisations may opt into."""
+LOCAL = "local"
+"""The organisation that open access (the single-user embedded default) acts as."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    uses_shared_catalogue: Mapped[bool] = mapped_column(Boolean, default=True)
+    catalogue_version: Mapped[int] = mapped_column(Integer, default=0)
+    """Bumped in the same transaction as every change to the frameworks or activities it owns,
+    so every server process can tell its ranker is stale."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FrameworkRow(Base):
+    __tablename__ = "frameworks"
+
+    owner: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ActivityRow(Base):
+    __tablename__ = "activities"
+
+    owner: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(20))
+    duration_hours: Mapped[float | None] = mapped_column(Float)
+    cost: Mapped[float | None] = mapped_column(Float)
+    provider: Mapped[str] = mapped_column(String(300), default="")
+    url: Mapped[str] = mapped_column(String(2000), default="")
+    tags: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    rejected_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Suggested tags a coordinator rejected, as `framework:strand:level`; never suggested again."""
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    """Increases on every change; the ETag, so concurrent edits cannot overwrite each other."""
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """Public part of the key (shown in listings and audit); the secret part is never stored."""
+    org: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    digest: Mapped[str] = mapped_column(String(64))
+    """HMAC-SHA256 of the whole key under the server secret."""
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    """`key:<id>`, `cli` or `open-access`: never a person's name."""
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(200))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,42 @@
+"""POST /v1/recommendations (CONTRACT §5)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.deps import Recommender, SnapshotDep
+from service.problems import ERROR_RESPONSES, responses
+from service.schemas import RecommendationRequest, RecommendationResponse, RecommendedItem
+
+router = APIRouter(tags=["recommendations"])
+
+
+@router.post("/recommendations", responses={**ERROR_RESPONSES, **responses()})
+def recommend(
+    body: RecommendationRequest, snapshot: SnapshotDep, _caller: Recommender
+) -> RecommendationResponse:
+    """Activities that close the profile's gaps, best first, each with the gap and a reason.
+
+    Ranks your organisation's catalogue (plus the shared one if you opted in). Constraints are
+    hard filters; a profile without gaps gets no items. Needs the `recommend` scope.
+    """
+    items = []
+    for rec in snapshot.ranker.rank(body, limit=body.limit):
+        activity = snapshot.activities[rec.activity]
+        items.append(
+            RecommendedItem(
+                activity=rec.activity,
+                score=rec.score,
+                relevance=rec.relevance,
+                addresses=list(rec.addresses),
+                why=rec.why,
+                inferred_tags=rec.inferred,
+                title=activity.title,
+                format=activity.format,
+                duration_hours=activity.duration_hours,
+                cost=activity.cost,
+                provider=activity.provider,
+                url=activity.url,
+            )
+        )
+    return RecommendationResponse(profile=body.id, items=items)
