@@ -202,6 +202,8 @@ class _Importer:
 
     def framework(self, framework_id: str | None, subject: Subject | None) -> Framework:
         strands = self._strand_items()
+        if not strands:
+            raise InvalidInput(self.problems.found)
         criteria = self._criteria_by_item(strands)
         labels, levels_by_criterion = self._scale(strands, criteria)
         level_ids = self._level_ids(labels)
@@ -247,7 +249,7 @@ class _Importer:
         for *_, index in sorted(children):
             if index not in order:
                 order.append(index)
-        if not order and not self.problems.found:
+        if not order:
             self.problems.add(
                 "CFAssociations",
                 "no CFItem is a child of the CFDocument (isChildOf); each such item is a strand",
@@ -308,7 +310,7 @@ class _Importer:
                 ordered[path] = levels
                 labels = [collapse_spaces(level.quality or "") for level in levels]
                 if reference is None:
-                    reference = (labels, f"{_name(item)}, {path}")
+                    reference = (labels, f"strand {_name(item)} ({path})")
                 elif [normalise_label(x) for x in labels] != [
                     normalise_label(x) for x in reference[0]
                 ]:

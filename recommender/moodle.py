@@ -253,7 +253,7 @@ def import_moodle_csv(
     if not title:
         reader.add(root, "shortname", "the framework row has no short name")
     if reader.problems:
-        raise InvalidInput(reader.problems)
+        raise InvalidInput(sorted(reader.problems, key=lambda p: (p.line or 0, p.column or 0)))
     return parse_framework(document, source=source)
 
 
