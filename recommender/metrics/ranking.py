@@ -1,4 +1,4 @@
-"""Ranking quality metrics for offline evaluation against graded judgements."""
+"""Ranking quality against graded judgements: nDCG@k and precision@k."""
 
 from __future__ import annotations
 
