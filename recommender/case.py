@@ -355,6 +355,12 @@ class _Importer:
 
     def _level_ids(self, labels: Sequence[str]) -> list[str]:
         ext_levels = self.doc_ext.levels if self.doc_ext else []
+        for k, level in enumerate(ext_levels):
+            if not is_part_id(level.id):
+                self.problems.add(
+                    f"CFDocument.extensions.{EXTENSION}.levels.{k}.id",
+                    f"{level.id!r} is not a level id (empty, padded, or has ':' or '|')",
+                )
         known = {normalise_label(x.label): x.id for x in ext_levels}
         ids: list[str] = []
         for n, label in enumerate(labels, start=1):
@@ -393,7 +399,7 @@ class _Importer:
                     f"{path}.fullStatement",
                     "strand item has no fullStatement or abbreviatedStatement",
                 )
-            strand_id = self._strand_id(ext, item, title, n)
+            strand_id = self._strand_id(ext, item, title, n, path)
             if strand_id in ids:
                 self.problems.add(
                     f"{path}.humanCodingScheme",
@@ -425,10 +431,14 @@ class _Importer:
             documents.append({"id": strand_id, "title": title, "descriptors": descriptors, **extra})
         return documents
 
-    @staticmethod
-    def _strand_id(ext: ItemExt | None, item: ItemIn, title: str, n: int) -> str:
-        if ext and ext.strand and is_part_id(ext.strand):
-            return ext.strand
+    def _strand_id(self, ext: ItemExt | None, item: ItemIn, title: str, n: int, path: str) -> str:
+        if ext and ext.strand is not None:
+            if is_part_id(ext.strand):
+                return ext.strand
+            self.problems.add(
+                f"{path}.extensions.{EXTENSION}.strand",
+                f"{ext.strand!r} is not a strand id (empty, padded, or has ':' or '|')",
+            )
         code = (item.humanCodingScheme or "").strip()
         if is_part_id(code):
             return code
@@ -442,6 +452,11 @@ class _Importer:
                 )
             return given
         if self.doc_ext and self.doc_ext.framework:
+            if not FRAMEWORK_ID.match(self.doc_ext.framework):
+                self.problems.add(
+                    f"CFDocument.extensions.{EXTENSION}.framework",
+                    f"{self.doc_ext.framework!r} must be lowercase kebab-case",
+                )
             return self.doc_ext.framework
         slug = slugify(self.doc.title)
         if not slug:
