@@ -28,13 +28,24 @@ imports to an equal framework. Pass ``extensions=False`` for strict CASE 1.0 con
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from recommender.case_export import export_case
+from recommender.case_schema import (
+    EXTENSION,
+    FORMAT,
+    CriterionIn,
+    DocumentExt,
+    ItemExt,
+    ItemIn,
+    LevelIn,
+    LinkIn,
+    PackageIn,
+    Subject,
+)
 from recommender.errors import InvalidInput, Problem
 from recommender.framework_text import (
     collapse_spaces,
@@ -46,104 +57,9 @@ from recommender.framework_text import (
 from recommender.frameworks import FRAMEWORK_ID, Framework, parse_framework
 from recommender.validation import problems_from_pydantic
 
-FORMAT = "case-1.0"
-EXTENSION = "cpdrec"
-NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:cpdrec:case")
-UNKNOWN_CHANGE = datetime(1970, 1, 1, tzinfo=UTC)
-"""lastChangeDateTime when the caller gives none: a framework file carries no timestamp."""
+__all__ = ["EXTENSION", "FORMAT", "export_case", "import_case"]
+
 NATIVE_FIELDS = frozenset(Framework.model_fields)
-
-Subject = Literal["practitioner", "organisation"]
-
-
-class _In(BaseModel):
-    """Only the CASE fields the mapping reads; everything else is allowed and ignored."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-
-class LinkIn(_In):
-    identifier: str = ""
-    uri: str = ""
-
-    def refers_to(self, identifier: str, uri: str) -> bool:
-        same_id = bool(self.identifier) and self.identifier == identifier
-        return same_id or (bool(self.uri) and self.uri == uri)
-
-
-class DocumentIn(_In):
-    identifier: str = Field(min_length=1)
-    uri: str = ""
-    title: str = Field(min_length=1)
-    extensions: Any = None
-
-
-class ItemIn(_In):
-    identifier: str = Field(min_length=1)
-    uri: str = ""
-    fullStatement: str | None = None
-    abbreviatedStatement: str | None = None
-    humanCodingScheme: str | None = None
-    extensions: Any = None
-
-
-class AssociationIn(_In):
-    associationType: str
-    originNodeURI: LinkIn
-    destinationNodeURI: LinkIn
-    sequenceNumber: int | None = None
-
-
-class LevelIn(_In):
-    quality: str | None = None
-    description: str | None = None
-    score: float | None = None
-    position: int | None = None
-
-
-class CriterionIn(_In):
-    CFItemURI: LinkIn | None = None
-    position: int | None = None
-    CFRubricCriterionLevels: list[LevelIn] = Field(default_factory=list)
-
-
-class RubricIn(_In):
-    CFRubricCriteria: list[CriterionIn] = Field(default_factory=list)
-
-
-class PackageIn(_In):
-    CFDocument: DocumentIn
-    CFItems: list[ItemIn] = Field(default_factory=list)
-    CFAssociations: list[AssociationIn] = Field(default_factory=list)
-    CFRubrics: list[RubricIn] = Field(default_factory=list)
-
-
-class LevelExt(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    id: str
-    label: str
-
-
-class DocumentExt(BaseModel):
-    """``CFDocument.extensions.cpdrec``: the framework facts CASE 1.0 has no field for."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    framework: str | None = None
-    subject: Subject | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
-    levels: list[LevelExt] = Field(default_factory=list)
-
-
-class ItemExt(BaseModel):
-    """``CFItem.extensions.cpdrec``: a strand's id and extra keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    strand: str | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
-
 
 _Ext = TypeVar("_Ext", DocumentExt, ItemExt)
 
@@ -486,118 +402,3 @@ def _name(item: ItemIn) -> str:
 
 def _quoted(labels: Sequence[str]) -> str:
     return "[" + ", ".join(repr(x) for x in labels) + "]"
-
-
-def export_case(
-    framework: Framework,
-    *,
-    creator: str = "cpdrec",
-    last_change: datetime | None = None,
-    base_uri: str | None = None,
-    extensions: bool = True,
-) -> dict[str, Any]:
-    """The framework as a CASE 1.0 CFPackage; identical output for identical arguments.
-
-    URIs are ``urn:uuid:<identifier>`` unless `base_uri` is given (then ``<base_uri>/<id>``).
-    """
-    stamp = (last_change or UNKNOWN_CHANGE).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def node(*parts: str) -> dict[str, str]:
-        identifier = str(uuid.uuid5(NAMESPACE, "|".join((framework.id, *parts))))
-        uri = f"{base_uri.rstrip('/')}/{identifier}" if base_uri else f"urn:uuid:{identifier}"
-        return {"identifier": identifier, "uri": uri}
-
-    doc = node("document")
-    doc_link = {"title": framework.title, **doc}
-    document: dict[str, Any] = {
-        **doc,
-        "creator": creator,
-        "title": framework.title,
-        "lastChangeDateTime": stamp,
-        "CFPackageURI": doc_link,
-    }
-    if extensions:
-        document["extensions"] = {
-            EXTENSION: {
-                "framework": framework.id,
-                "subject": framework.subject,
-                "extra": framework.model_extra or {},
-                "levels": [level.model_dump(mode="json") for level in framework.levels],
-            }
-        }
-    items: list[dict[str, Any]] = []
-    associations: list[dict[str, Any]] = []
-    criteria: list[dict[str, Any]] = []
-    rubric = node("rubric")
-    for n, strand in enumerate(framework.strands, start=1):
-        item = node("strand", strand.id)
-        item_link = {"title": strand.title, **item}
-        cf_item: dict[str, Any] = {
-            **item,
-            "fullStatement": strand.title,
-            "humanCodingScheme": strand.id,
-            "listEnumeration": str(n),
-            "CFDocumentURI": doc_link,
-            "lastChangeDateTime": stamp,
-        }
-        if extensions and strand.model_extra:
-            cf_item["extensions"] = {EXTENSION: {"strand": strand.id, "extra": strand.model_extra}}
-        items.append(cf_item)
-        associations.append(
-            {
-                **node("strand", strand.id, "isChildOf"),
-                "associationType": "isChildOf",
-                "sequenceNumber": n,
-                "originNodeURI": item_link,
-                "destinationNodeURI": doc_link,
-                "CFDocumentURI": doc_link,
-                "lastChangeDateTime": stamp,
-            }
-        )
-        criterion = node("strand", strand.id, "criterion")
-        levels = []
-        for rank, level in enumerate(framework.levels, start=1):
-            cf_level: dict[str, Any] = {
-                **node("strand", strand.id, "level", level.id),
-                "quality": level.label,
-                "score": rank,
-                "position": rank,
-                "rubricCriterionId": criterion["identifier"],
-                "lastChangeDateTime": stamp,
-            }
-            statements = [collapse_spaces(s) for s in framework.statements(strand.id, level.id)]
-            if statements:
-                cf_level["description"] = "\n".join(statements)
-            levels.append(cf_level)
-        criteria.append(
-            {
-                **criterion,
-                "category": strand.title,
-                "CFItemURI": item_link,
-                "position": n,
-                "rubricId": rubric["identifier"],
-                "lastChangeDateTime": stamp,
-                "CFRubricCriterionLevels": levels,
-            }
-        )
-    return {
-        "CFDocument": document,
-        "CFItems": items,
-        "CFAssociations": associations,
-        "CFDefinitions": {
-            "CFConcepts": [],
-            "CFSubjects": [],
-            "CFLicenses": [],
-            "CFItemTypes": [],
-            "CFAssociationGroupings": [],
-        },
-        "CFRubrics": [
-            {
-                **rubric,
-                "title": f"{framework.title}: level descriptors",
-                "description": "One criterion per strand; levels run lowest first (score 1).",
-                "lastChangeDateTime": stamp,
-                "CFRubricCriteria": criteria,
-            }
-        ],
-    }

@@ -2,13 +2,15 @@
 
 Other systems name things freely; a native framework needs a kebab-case id and strand or level
 ids without ``:`` or ``|`` (CONTRACT §1). These helpers turn foreign names and blocks of text into
-those shapes the same way in every reader, so one framework imported twice gets the same ids.
+those shapes the same way in every reader, so one framework imported twice gets the same ids;
+HTML and Markdown descriptions become one statement per paragraph or list item.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from html.parser import HTMLParser
 
 from recommender.frameworks import FORBIDDEN_ID_CHARS
 
@@ -52,3 +54,77 @@ def split_statements(text: str | None) -> list[str]:
         if statement:
             statements.append(statement)
     return statements
+
+
+_BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tr",
+        "ul",
+    }
+)
+
+
+class _TextExtractor(HTMLParser):
+    """HTML to text with a line break at every block boundary; inline whitespace collapsed."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(_SPACES.sub(" ", data))
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML fragment, one line per paragraph, list item or <br>."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.parts)
+
+
+_MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def markdown_statements(text: str) -> list[str]:
+    """Paragraphs and list items; soft-wrapped lines join their paragraph or item."""
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            current = None
+        elif current is None or _MD_ITEM.match(line):
+            current = [_MD_ITEM.sub("", line)]
+            blocks.append(current)
+        else:
+            current.append(line)
+    return [s for s in (collapse_spaces(" ".join(b)) for b in blocks) if s]

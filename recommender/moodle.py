@@ -30,13 +30,14 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any, Literal
 
 from recommender.errors import InvalidInput, Problem
 from recommender.framework_text import (
     collapse_spaces,
+    html_text,
     is_part_id,
+    markdown_statements,
     normalise_label,
     slugify,
     split_statements,
@@ -66,33 +67,6 @@ FALSE_VALUES = frozenset({"", "0", "false", "no"})
 STRAND, LEVEL, STATEMENT = 1, 2, 3
 
 _HEADER_NOISE = re.compile(r"\(optional\)|[^a-z]")
-_BLOCK_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "li",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "tr",
-        "ul",
-    }
-)
 
 
 def header_key(name: str) -> str:
@@ -196,13 +170,13 @@ class _Reader:
         fmt = row["descriptionformat"] or FORMAT_MOODLE
         text = row["description"]
         if fmt == FORMAT_HTML:
-            return split_statements(_html_text(text))
+            return split_statements(html_text(text))
         if fmt == FORMAT_MOODLE:
-            return split_statements(_html_text(text.replace("\n", "<br>")))
+            return split_statements(html_text(text.replace("\n", "<br>")))
         if fmt == FORMAT_PLAIN:
             return split_statements(text)
         if fmt == FORMAT_MARKDOWN:
-            return _markdown_statements(text)
+            return markdown_statements(text)
         self.add(
             row,
             "descriptionformat",
@@ -418,47 +392,3 @@ def _check_scale(reader: _Reader, row: _Row, scale: Sequence[str]) -> None:
             f"competency scale ({', '.join(own)}) differs from the framework's "
             f"({', '.join(scale)}); a framework has one level scale",
         )
-
-
-class _TextExtractor(HTMLParser):
-    """HTML to text with a line break at every block boundary; inline whitespace collapsed."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(re.sub(r"\s+", " ", data))
-
-
-def _html_text(html: str) -> str:
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    return "".join(parser.parts)
-
-
-_MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-
-
-def _markdown_statements(text: str) -> list[str]:
-    """Paragraphs and list items; soft-wrapped lines join their paragraph or item."""
-    blocks: list[list[str]] = []
-    current: list[str] | None = None
-    for line in text.splitlines():
-        if not line.strip():
-            current = None
-        elif current is None or _MD_ITEM.match(line):
-            current = [_MD_ITEM.sub("", line)]
-            blocks.append(current)
-        else:
-            current.append(line)
-    return [s for s in (collapse_spaces(" ".join(b)) for b in blocks) if s]

@@ -385,6 +385,18 @@ class TestProblems:
         assert found[0][0] == "CFDocument.extensions.cpdrec.subject"
         assert "'practitioner' or 'organisation'" in found[0][1]
 
+    def test_ids_carried_in_the_extension_are_checked(self) -> None:
+        data = package()
+        data["CFDocument"]["extensions"] = {
+            EXTENSION: {"framework": "Bad Id", "levels": [{"id": "a|b", "label": "Secure"}]}
+        }
+        item(data, "DS.2")["extensions"] = {EXTENSION: {"strand": "DS:2"}}
+        assert {f for f, _ in problems(data)} == {
+            "CFDocument.extensions.cpdrec.levels.0.id",
+            "CFDocument.extensions.cpdrec.framework",
+            "CFItems.2.extensions.cpdrec.strand",
+        }
+
     def test_extension_extras_may_not_overwrite_framework_fields(self) -> None:
         data = mutate(
             lambda d: d["CFDocument"].update(extensions={EXTENSION: {"extra": {"title": "x"}}})
