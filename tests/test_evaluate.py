@@ -395,7 +395,7 @@ def test_evaluate_tags_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "2 runs, 50% of the tagged activities held out in each"
-    assert lines[1].split()[:4] == ["group", "tagged", "strand@1", "cell@1"]
+    assert lines[1].split()[:4] == ["group", "activities", "strand@1", "cell@1"]
     assert [line.split()[0] for line in lines[2:6]] == [
         "all",
         "held-out",

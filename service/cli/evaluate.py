@@ -238,6 +238,7 @@ def evaluate_tags(
 
 
 def tag_table(groups: Mapping[str, TagSummary]) -> str:
+    """Groups as rows: accuracy on truly tagged activities, then on distractors, then ECE."""
     rows = [
         [
             name,
@@ -252,8 +253,8 @@ def tag_table(groups: Mapping[str, TagSummary]) -> str:
         ]
         for name, s in groups.items()
     ]
-    columns = ["group", "tagged", "strand@1", "cell@1", "tag>=.5", "right>=.5"]
-    return _table([*columns, "distractors", "tagged>=.5", "ECE"], rows)
+    columns = ["group", "activities", "strand@1", "cell@1", "any tag>=.5", "right>=.5"]
+    return _table([*columns, "distractors", "distr. tag>=.5", "ECE"], rows)
 
 
 def _headline(summary: TagSummary) -> dict[str, float | None]:
