@@ -128,6 +128,8 @@ class Report:
     diversity: float | None = None
     mean_returned: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    by_framework: dict[str, float] = field(default_factory=dict)
+    """Mean nDCG@k of each framework's profiles."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -155,11 +157,15 @@ def evaluate(
         per_profile[profile.id] = ndcg_at_k(ranked, grades, k)
         if any(g > 0 for g in grades.values()):
             precisions.append(precision_at_k(ranked, grades, k))
+    frameworks: dict[str, list[float]] = defaultdict(list)
+    for profile in profiles:
+        frameworks[profile.framework].append(per_profile[str(profile.id)])
     report = Report(
         k=k,
         ndcg=_mean(per_profile.values()) or 0.0,
         precision=_mean(precisions) or 0.0,
         per_profile=per_profile,
+        by_framework={f: sum(v) / len(v) for f, v in frameworks.items()},
     )
     if truth is None:
         return report
@@ -252,4 +258,8 @@ def mean_report(reports: Sequence[Report]) -> Report:
         diversity=avg("diversity"),
         mean_returned=avg("mean_returned"),
         extra={"runs": len(reports), "ndcg_min": min(ndcgs), "ndcg_max": max(ndcgs)},
+        by_framework={
+            f: sum(r.by_framework[f] for r in reports) / len(reports)
+            for f in reports[0].by_framework
+        },
     )

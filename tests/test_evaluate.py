@@ -78,6 +78,7 @@ def test_list_metrics_by_hand(frameworks: list[Framework]) -> None:
     truth = Truth.of(frameworks, CATALOGUE)
     report = evaluate(ranker, [GAP, NO_GAP], {"G": {"a": 3, "d": 2}}, k=4, truth=truth)
     assert report.per_profile == {"G": 1.0, "N": 1.0}  # ideal order; nothing for no gap
+    assert report.by_framework == {"d2030-commitment": 1.0}
     assert report.precision == 0.5  # only G has relevant items: 2 of 4
     assert report.constraint_violations == 1  # b costs 50
     assert report.distractor_rate == 0.25  # c, of 4 returned
@@ -106,6 +107,7 @@ def test_mean_report_averages_runs() -> None:
     assert mean.ndcg == pytest.approx(0.6) and mean.per_profile == {"P": pytest.approx(0.6)}
     assert mean.constraint_violations == 2 and mean.gap_coverage == 0.75
     assert mean.extra == {"runs": 2, "ndcg_min": 0.5, "ndcg_max": 0.7}
+    assert mean.by_framework == {}
     assert mean_report(runs[:1]) == runs[0]
 
 
@@ -288,10 +290,13 @@ def test_evaluate_prints_a_table_with_baselines(labelled: list[str]) -> None:
     lines = out.splitlines()
     assert lines[0].startswith("2 profiles, 15 judgements, 95 activities")
     assert lines[1].split()[:3] == ["ranker", "nDCG@5", "P@5"]
-    rows = {line.split()[0]: line.split()[1:] for line in lines[2:]}
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:8]}
     assert list(rows) == [PRODUCT, "random", "popularity", "strand-match", "tfidf", "bm25"]
     assert all(len(cells) == 8 for cells in rows.values())
     assert rows[PRODUCT][3] == "0"  # no constraint violation
+    assert lines[8] == ""
+    assert lines[9].split() == ["nDCG@5", "by", "framework", "d2030-commitment", "naace-srf-5a"]
+    assert lines[10].split()[0] == PRODUCT and len(lines) == 16
 
 
 def test_evaluate_json_and_strip_tags(labelled: list[str]) -> None:

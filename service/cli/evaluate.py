@@ -117,6 +117,8 @@ def evaluate(
         + (f", mean of {runs} random strippings" if runs > 1 else "")
     )
     typer.echo(report_table(reports, k))
+    typer.echo("")
+    typer.echo(framework_table(reports, k))
 
 
 def report_table(reports: Mapping[str, Report], k: int) -> str:
@@ -150,6 +152,13 @@ def report_table(reports: Mapping[str, Report], k: int) -> str:
             cells.insert(1, f"{r.extra['ndcg_min']:.3f}-{r.extra['ndcg_max']:.3f}")
         rows.append([name, *cells])
     return _table(["ranker", *columns], rows)
+
+
+def framework_table(reports: Mapping[str, Report], k: int) -> str:
+    """nDCG@k per framework: rankers as rows, frameworks as columns."""
+    names = list(next(iter(reports.values())).by_framework)
+    rows = [[name, *(_num(r.by_framework.get(f)) for f in names)] for name, r in reports.items()]
+    return _table([f"nDCG@{k} by framework", *names], rows)
 
 
 def evaluate_tags(
