@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from recommender.activities import Tag
 from recommender.frameworks import Framework
-from recommender.profiles import GapProfile, gaps
+from recommender.profiles import Gap, GapProfile, gaps
 
 
 def explain(
@@ -16,9 +16,18 @@ def explain(
     *,
     inferred: bool = False,
     matched_terms: Sequence[str] = (),
+    gaps_by_strand: Mapping[str, Gap] | None = None,
 ) -> str:
-    """One sentence naming the main gap an activity addresses and what else supports it."""
-    by_strand = {gap.strand: gap for gap in gaps(profile, framework)}
+    """One sentence naming the main gap an activity addresses and what else supports it.
+
+    `gaps_by_strand` is the profile's gaps when the caller has them already (the ranker
+    explains several items per profile), so they are not worked out again for every item.
+    """
+    by_strand = (
+        gaps_by_strand
+        if gaps_by_strand is not None
+        else {gap.strand: gap for gap in gaps(profile, framework)}
+    )
     main = addresses[0]
     gap = by_strand[main.strand]
     strand = framework.strand(main.strand)

@@ -28,7 +28,7 @@ from recommender.ranker import GapRanker
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the ranker keeps CSC copies and id order (fitted attributes changed)
 KEEP_ARTIFACTS = 5
 
 

@@ -1,13 +1,19 @@
 """The gap-profile ranker: cosine similarity over framework cells, constraints, diversity.
 
-Scoring one profile is a sparse-matrix product with a dense query vector (the fast path the
-benchmarks measure), an optional text boost from the profile's `query`, hard-constraint masks,
-then a greedy re-rank that discounts items addressing gaps already covered higher up the list.
+Scoring one profile is the product of the row-normalised item matrix with the profile's query
+vector, an optional text boost from the profile's `query`, hard-constraint masks, then a greedy
+re-rank that discounts items addressing gaps already covered higher up the list.
+
+The product is computed through the columns of the profile's gap cells only (the matrix is also
+kept in CSC form), so a request touches the few hundred activities that serve its gaps instead
+of the whole catalogue; the result is the same as `items_ @ q` restricted to its non-zeros.
+Everything after that works on those candidates with plain numpy gathers: see benchmarks/.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,13 +22,15 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from recommender.activities import Activity, Tag
-from recommender.cells import CellSpace, normalise_rows
+from recommender.activities import FORMATS, Activity, Tag
+from recommender.cells import CellSpace, entries, normalise_rows
 from recommender.explain import explain
 from recommender.frameworks import Framework, by_id
-from recommender.profiles import Constraints, GapProfile, check_profile, gaps
+from recommender.profiles import Constraints, Gap, GapProfile, check_profile, gaps
 from recommender.tagging import ScoredTag, TagInferrer
 from recommender.text import make_vectoriser
+from recommender.textmatch import TextQuery, matched_terms, text_scores
+from recommender.textmatch import text_query as make_text_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +108,22 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
                     ]
                 )
         self.items_ = self.space_.item_matrix(weighted)
+        self.items_by_cell_ = sp.csc_matrix(self.items_)
+        self.cell_tags_ = tuple(
+            Tag(framework=f, strand=s, level=lv) for f, s, lv in self.space_.cells
+        )
+        self.id_order_ = np.argsort(np.argsort(self.activity_ids_))
         self.formats_ = np.array([a.format for a in activities], dtype=object)
+        self.format_codes_ = np.array([FORMATS.index(a.format) for a in activities], dtype=np.int8)
         self.durations_ = np.array([_or_nan(a.duration_hours) for a in activities])
         self.costs_ = np.array([_or_nan(a.cost) for a in activities])
         texts = [a.text for a in activities]
         self.text_vectoriser_ = make_vectoriser().fit(texts) if texts else None
+        # activities × terms, by column: a query reads only the columns of its own terms
         self.texts_ = (
-            normalise_rows(self.text_vectoriser_.transform(texts))
+            sp.csc_matrix(normalise_rows(self.text_vectoriser_.transform(texts)))
             if self.text_vectoriser_ is not None
-            else sp.csr_matrix((0, 0))
+            else sp.csc_matrix((0, 0))
         )
         return self
 
@@ -134,71 +149,137 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
 
     def relevance(self, profile: GapProfile) -> NDArray[np.float64]:
         """Relevance of every activity to the profile in [0, 1]; 0 where no gap is served."""
-        return self._score(profile).relevance
+        scored = self._score(profile)
+        full = np.zeros(self.items_.shape[0])
+        full[scored.rows] = scored.relevance
+        return full
 
-    def _score(self, profile: GapProfile) -> _Scored:
-        check_is_fitted(self, "items_")
-        framework = check_profile(profile, self.frameworks_)
-        q = self._query(profile, framework)
-        norm = np.linalg.norm(q)
-        if norm == 0:
-            return _Scored(framework, q, np.zeros(self.items_.shape[0]), None)
-        rel: NDArray[np.float64] = self.items_ @ (q / norm)
-        text_query = None
-        if profile.query and self.query_weight > 0 and self.text_vectoriser_ is not None:
-            text_query = self._text_query(profile.query)
-            text = np.asarray((self.texts_ @ text_query).todense()).ravel()
-            top = text[rel > 0].max(initial=0.0)
-            if top > 0:
-                rel = rel * ((1 - self.query_weight) + self.query_weight * text / top)
-        rel[~self._allowed(profile)] = 0.0
-        return _Scored(framework, q, rel, text_query)
+    def query_vector(self, profile: GapProfile) -> NDArray[np.float64]:
+        """The profile's unit weights over cells: relevance before the text boost and the
+        constraints is `items_ @ query_vector(profile)`."""
+        scored = self._score(profile)
+        norm = math.sqrt(scored.query.dot(scored.query))
+        return scored.query / norm if norm > 0 else scored.query
 
     def rank(self, profile: GapProfile, limit: int = 5) -> list[Recommendation]:
         """The best `limit` activities for one profile, best first, each explained."""
         scored = self._score(profile)
-        rel = scored.relevance
-        candidates = np.flatnonzero(rel > 1e-12)
-        if len(candidates) == 0 or limit <= 0:
+        rows, rel = scored.rows, scored.relevance
+        if len(rows) and rel.min() <= 1e-12:
+            keep = rel > 1e-12
+            rows, rel = rows[keep], rel[keep]
+        if limit <= 0 or len(rows) == 0:
             return []
-        pool = min(len(candidates), max(limit * 10, 50))
-        top = candidates[np.argpartition(-rel[candidates], pool - 1)[:pool]]
-        top = top[np.lexsort((self.activity_ids_[top], -rel[top]))]
-        chosen, scores = self._diversify(top, rel, scored.query, limit)
+        pool = max(limit * 10, 50)
+        if len(rows) > pool:
+            top = np.argpartition(-rel, pool - 1)[:pool]
+            top = top[np.lexsort((self.id_order_[rows[top]], -rel[top]))]
+        else:  # the pool is every candidate: sorting them gives the same order
+            top = np.lexsort((self.id_order_[rows], -rel))
+        rows, rel = rows[top], rel[top]
+        picks, scores = self._diversify(rows, rel, scored.query, limit)
+        chosen = rows[picks].tolist()
+        matched = (
+            matched_terms(self.texts_, scored.text_query, chosen)
+            if scored.text_query is not None
+            else [[] for _ in chosen]
+        )
+        relevance = rel[picks].tolist()
         return [
-            self._recommendation(i, score, profile, scored)
-            for i, score in zip(chosen, scores, strict=True)
+            self._recommendation(row, score, relevance[k], matched[k], profile, scored)
+            for k, (row, score) in enumerate(zip(chosen, scores, strict=True))
         ]
 
     def rank_many(
         self, profiles: Iterable[GapProfile], limit: int = 5
     ) -> Iterator[list[Recommendation]]:
-        """Rank a stream of profiles lazily, one list per profile, in input order."""
+        """Rank a stream of profiles lazily, one list per profile, in input order; nothing is
+        kept between profiles, so memory stays flat however long the stream."""
         for profile in profiles:
             yield self.rank(profile, limit)
 
-    def _query(self, profile: GapProfile, framework: Framework) -> NDArray[np.float64]:
-        return self.space_.query_vector(
+    def _score(self, profile: GapProfile) -> _Scored:
+        """The activities serving a gap and their relevance: `items_ @ q / |q|` read through
+        the columns of the gap cells only, then the text boost and the constraints."""
+        if "items_" not in self.__dict__:  # sklearn's check costs microseconds per request
+            check_is_fitted(self, "items_")
+        framework = check_profile(profile, self.frameworks_)
+        found = gaps(profile, framework)
+        by_strand = {gap.strand: gap for gap in found}
+        weights = self.space_.query_weights(
             framework,
-            gaps(profile, framework),
+            found,
             further_level_decay=self.further_level_decay,
             gap_size_exponent=self.gap_size_exponent,
         )
+        q = np.zeros(self.space_.n_cells)
+        q[list(weights)] = list(weights.values())
+        norm = math.sqrt(q.dot(q))  # as np.linalg.norm
+        if norm == 0:
+            return _Scored(framework, by_strand, q, _NO_ROWS, np.zeros(0), None)
+        rows, rel = self._serving(sorted(weights), q / norm)
+        text_query = None
+        if profile.query and self.query_weight > 0 and self.text_vectoriser_ is not None:
+            text_query = make_text_query(self.text_vectoriser_, profile.query)
+            text = text_scores(self.texts_, text_query)[rows]
+            top = text.max(initial=0.0)
+            if top > 0:
+                rel = rel * ((1 - self.query_weight) + self.query_weight * text / top)
+        c = profile.constraints
+        if c.formats is not None or c.max_duration_hours is not None or c.max_cost is not None:
+            rel[~self._allowed(c, rows)] = 0.0
+        return _Scored(framework, by_strand, q, rows, rel, text_query)
 
-    def _text_query(self, query: str) -> sp.csr_matrix:
-        assert self.text_vectoriser_ is not None  # only called for a non-empty catalogue
-        return normalise_rows(self.text_vectoriser_.transform([query])).T
+    def _serving(
+        self, cells: list[int], q_unit: NDArray[np.float64]
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """Rows with a tag in `cells` (ascending) and their `items_ @ q_unit`, each summed over
+        its cells in column order as the CSR product sums it."""
+        by_cell = self.items_by_cell_
+        bounds = [(by_cell.indptr[c], by_cell.indptr[c + 1]) for c in cells]
+        if len(cells) == 1:
+            (start, end), weight = bounds[0], q_unit[cells[0]]
+            return by_cell.indices[start:end].astype(np.intp), by_cell.data[start:end] * weight
+        serving = np.concatenate([by_cell.indices[s:e] for s, e in bounds])
+        values = np.concatenate(
+            [by_cell.data[s:e] * q_unit[c] for c, (s, e) in zip(cells, bounds, strict=True)]
+        )
+        order = serving.argsort(kind="stable")
+        serving, values = serving[order], values[order]
+        first = np.ones(len(serving), dtype=bool)
+        np.not_equal(serving[1:], serving[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        if len(starts) == len(serving):  # no activity serves two of the cells
+            return serving.astype(np.intp), values
+        sums: NDArray[np.float64] = np.add.reduceat(values, starts)
+        return serving[starts].astype(np.intp), sums
 
-    def _allowed(self, profile: GapProfile) -> NDArray[np.bool_]:
-        return allowed_mask(profile.constraints, self.formats_, self.durations_, self.costs_)
+    def _allowed(self, c: Constraints, rows: NDArray[np.intp]) -> NDArray[np.bool_]:
+        """`allowed_mask` for some rows, with formats compared as small integer codes."""
+        allowed = np.ones(len(rows), dtype=bool)
+        if c.formats is not None:
+            wanted = np.zeros(len(FORMATS), dtype=bool)
+            wanted[[FORMATS.index(f) for f in c.formats]] = True
+            allowed &= wanted[self.format_codes_[rows]]
+        with np.errstate(invalid="ignore"):
+            if c.max_duration_hours is not None:
+                allowed &= self.durations_[rows] <= c.max_duration_hours
+            if c.max_cost is not None:
+                allowed &= self.costs_[rows] <= c.max_cost
+        return allowed
 
     def _gap_coverage(self, rows: NDArray[np.intp], q: NDArray[np.float64]) -> NDArray[np.float64]:
         """Per item, the share of each gap strand's weight it addresses (items × strands)."""
-        contribution = self.items_[rows].multiply(q).tocsr()
-        coverage: NDArray[np.float64] = (contribution @ self.space_.cell_to_strand).toarray()
-        norms = np.linalg.norm(coverage, axis=1, keepdims=True)
+        owner, cells, values = entries(self.items_, rows)
+        n_strands = len(self.space_.strands)
+        coverage = np.bincount(
+            owner * n_strands + self.space_.strand_of_cell[cells],
+            weights=values * q[cells],
+            minlength=len(rows) * n_strands,
+        ).reshape(len(rows), n_strands)
+        norms = np.sqrt((coverage * coverage).sum(axis=1))  # as np.linalg.norm(axis=1)
         norms[norms == 0] = 1.0
-        shares: NDArray[np.float64] = coverage / norms
+        shares: NDArray[np.float64] = coverage / norms[:, None]
         return shares
 
     def _diversify(
@@ -206,35 +287,42 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
     ) -> tuple[list[int], list[float]]:
         """Greedy re-rank: score = relevance × Π (1 − diversity × similarity to each pick).
 
-        Similarity is between the gaps two items address, so a second item for the same gap
-        is discounted while one for a different gap is not. Each item's score can only fall
-        as picks accumulate, so the scores of the returned list never increase.
+        `top` are candidate rows, best first, and `rel` their relevance; returns the positions
+        picked in `top` and their scores. Similarity is between the gaps two items address, so
+        a second item for the same gap is discounted while one for a different gap is not.
+        Each item's score can only fall as picks accumulate, so the scores never increase.
         """
         coverage = self._gap_coverage(top, q)
         discount = np.ones(len(top))
-        available = np.ones(len(top), dtype=bool)
         chosen: list[int] = []
         scores: list[float] = []
         for _ in range(min(limit, len(top))):
-            current = np.where(available, rel[top] * discount, -np.inf)
-            best = int(np.argmax(current))  # ties: earlier in `top`, i.e. by id
-            chosen.append(int(top[best]))
+            current = rel * discount
+            current[chosen] = -np.inf
+            best = int(current.argmax())  # ties: earlier in `top`, i.e. by id
+            chosen.append(best)
             scores.append(float(current[best]))
-            available[best] = False
-            similarity = coverage @ coverage[best]
-            discount *= 1.0 - self.diversity * np.clip(similarity, 0.0, 1.0)
+            # shares are non-negative, so clipping the similarity to [0, 1] is a minimum
+            discount *= 1.0 - self.diversity * np.minimum(coverage @ coverage[best], 1.0)
         return chosen, scores
 
     def _recommendation(
-        self, row: int, score: float, profile: GapProfile, scored: _Scored
+        self,
+        row: int,
+        score: float,
+        relevance: float,
+        matched: list[str],
+        profile: GapProfile,
+        scored: _Scored,
     ) -> Recommendation:
-        item = self.items_[row]
-        contributions = item.data * scored.query[item.indices]
-        order = np.argsort(-contributions, kind="stable")
-        addresses = tuple(
-            Tag(framework=c[0], strand=c[1], level=c[2])
-            for c in (self.space_.cells[item.indices[k]] for k in order if contributions[k] > 0)
-        )
+        start, end = self.items_.indptr[row], self.items_.indptr[row + 1]
+        cells = self.items_.indices[start:end].tolist()
+        q = scored.query
+        contributions = [
+            w * q[c] for w, c in zip(self.items_.data[start:end].tolist(), cells, strict=True)
+        ]
+        order = sorted(range(len(cells)), key=lambda k: -contributions[k])  # stable
+        addresses = tuple(self.cell_tags_[cells[k]] for k in order if contributions[k] > 0)
         activity_id = str(self.activity_ids_[row])
         inferred = activity_id in self.inferred_tags_
         why = explain(
@@ -242,35 +330,28 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
             scored.framework,
             addresses,
             inferred=inferred,
-            matched_terms=self._matched_terms(row, scored.text_query),
+            matched_terms=matched,
+            gaps_by_strand=scored.gaps,
         )
         return Recommendation(
-            activity_id,
-            round(score, 4),
-            round(float(scored.relevance[row]), 4),
-            addresses,
-            why,
-            inferred,
+            activity_id, round(score, 4), round(relevance, 4), addresses, why, inferred
         )
-
-    def _matched_terms(self, row: int, text_query: sp.csr_matrix | None) -> list[str]:
-        """Up to three query terms the activity's text shares, strongest first."""
-        if text_query is None:
-            return []
-        text = self.texts_[row]
-        shared = text.multiply(text_query.T).tocsr()
-        order = np.argsort(-shared.data, kind="stable")[:3]
-        assert self.text_vectoriser_ is not None  # a text query implies a vectoriser
-        vocabulary = self.text_vectoriser_.get_feature_names_out()
-        return [str(vocabulary[shared.indices[k]]) for k in order]
 
 
 @dataclass(frozen=True, slots=True)
 class _Scored:
+    """One profile's candidates: the activities serving a gap (ascending rows) and their
+    relevance after the text boost and the constraints (0 where a constraint fails)."""
+
     framework: Framework
+    gaps: Mapping[str, Gap]
     query: NDArray[np.float64]
+    rows: NDArray[np.intp]
     relevance: NDArray[np.float64]
-    text_query: sp.csr_matrix | None
+    text_query: TextQuery | None
+
+
+_NO_ROWS = np.zeros(0, dtype=np.intp)
 
 
 def allowed_mask(
