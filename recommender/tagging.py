@@ -304,18 +304,49 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
             candidates.append((int(cols[ranked[0]]), np.concatenate([pair[j], level_x])))
         return candidates
 
+    def _candidates_many(self, scores: _Scores) -> list[list[tuple[int, NDArray[np.float64]]]]:
+        """`_candidates` of every text in a batch, with one level-model call for them all
+        (a scikit-learn call per candidate costs more than the arithmetic it does)."""
+        pairs = _strand_features(scores.strand_sim, scores.proba)
+        orders = np.argsort(-(pairs[..., 0] + pairs[..., 1]), axis=1, kind="stable")
+        picked: list[tuple[int, int, NDArray[np.intp]]] = []  # (text, strand, its cells)
+        features: list[NDArray[np.float64]] = []
+        for k in range(len(pairs)):
+            row = _row(scores, k)
+            for j in orders[k, : self.max_tags].tolist():
+                cols, x = self._level_features(j, row)
+                picked.append((k, j, cols))
+                features.append(x)
+        candidates: list[list[tuple[int, NDArray[np.float64]]]] = [[] for _ in pairs]
+        if not features:
+            return candidates
+        p_all = self.level_model_.predict_proba(np.vstack(features))[:, 1]
+        ends = np.cumsum([len(x) for x in features]).tolist()
+        for (k, j, cols), end, x in zip(picked, ends, features, strict=True):
+            p_level = p_all[end - len(x) : end]
+            ranked = np.argsort(-p_level, kind="stable")
+            runner_up = p_level[ranked[1]] if len(ranked) > 1 else 0.0
+            first = float(not candidates[k])
+            level_x = [p_level[ranked[0]], p_level[ranked[0]] - runner_up, first]
+            candidates[k].append((int(cols[ranked[0]]), np.concatenate([pairs[k, j], level_x])))
+        return candidates
+
     def predict(self, activities: Sequence[Activity]) -> list[list[ScoredTag]]:
         """Inferred tags per activity, most confident first (given tags are ignored)."""
         check_is_fitted(self, "scorer_")
         if not activities:
             return []
         scores = self.scorer_.score([a.text for a in activities])
+        per_text = self._candidates_many(scores)
+        flat = [x for candidates in per_text for _, x in candidates]
+        confidence = self.calibrator_.predict_proba(np.array(flat))[:, 1] if flat else []
         results = []
-        for k in range(len(activities)):
-            candidates = self._candidates(_row(scores, k))
-            confidence = self.calibrator_.predict_proba(np.array([x for _, x in candidates]))
+        at = 0
+        for candidates in per_text:
             found = []
-            for (col, _), p in zip(candidates, confidence[:, 1], strict=True):
+            for col, _ in candidates:
+                p = confidence[at]
+                at += 1
                 if p >= self.min_confidence:
                     framework, strand, level = self.space_.cells[col]
                     tag = Tag(framework=framework, strand=strand, level=level)
