@@ -8,11 +8,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.base import BaseEstimator
 from typer.testing import CliRunner
 
 import catalogue
-from recommender.activities import Activity, Tag
+from recommender.activities import FORMATS, Activity, Tag
 from recommender.cells import Cell
 from recommender.comparison import PRODUCT, as_seen, compare, strip_tags, with_tags
 from recommender.errors import InvalidInput
@@ -90,6 +92,28 @@ def test_list_metrics_by_hand(frameworks: list[Framework]) -> None:
     assert without.ndcg == report.ndcg and without.gap_coverage is None
     with pytest.raises(ValueError, match="not in the catalogue"):
         evaluate(FixedLists({"G": ["zz"]}), [GAP], {}, truth=truth)
+
+
+@given(
+    constraints=st.fixed_dictionaries(
+        {},
+        optional={
+            "formats": st.lists(st.sampled_from(FORMATS), unique=True),
+            "max_duration_hours": st.floats(0, 50),
+            "max_cost": st.floats(0, 500),
+        },
+    )
+)
+def test_the_product_never_violates_by_the_independent_audit(
+    constraints: dict[str, object],
+    ranker: GapRanker,
+    frameworks: list[Framework],
+    activities: list[Activity],
+) -> None:
+    """The audit restates the rule; the ranker (with its own fast filter) must pass it."""
+    profile = GapProfile.model_validate({**PROFILE, "id": "P", "constraints": constraints})
+    report = evaluate(ranker, [profile], {}, k=50, truth=Truth.of(frameworks, activities))
+    assert report.constraint_violations == 0
 
 
 def test_gap_coverage_counts_only_levels_within_the_gap(frameworks: list[Framework]) -> None:
