@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,14 +97,9 @@ def authenticate(session: Session, plaintext: str, secret: bytes) -> ApiKey | No
     if row is None or not keys.matches(plaintext, row.digest, secret):
         return None
     now = utcnow()
-    if row.revoked_at is not None or (row.expires_at and _aware(row.expires_at) <= now):
+    if row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         return None
-    if row.last_used_at is None or now - _aware(row.last_used_at) > LAST_USED_RESOLUTION:
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         row.last_used_at = now
         session.commit()
     return row
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes even for timezone-aware columns; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

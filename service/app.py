@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -37,16 +34,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 open_access = settings.open_access and not accounts.any_key_exists(session)
             if open_access:
                 pool.get(LOCAL)  # fitted before the first request, not during it
-            poller = asyncio.create_task(_poll(pool, settings.refresh_seconds))
+            pool.start_polling(settings.refresh_seconds)
             yield {
                 "settings": settings,
                 "engine": engine,
                 "pool": pool,
                 "access": Access(settings.key_secret(), open_access),
             }
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
         finally:
             pool.close()
             engine.dispose()
@@ -67,11 +61,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
-
-
-async def _poll(pool: RankerPool, seconds: float) -> None:
-    """Notice catalogue changes made by any process sharing the database."""
-    while True:
-        await asyncio.sleep(seconds)
-        with contextlib.suppress(Exception):  # a database blip must not end the polling
-            await run_in_threadpool(pool.refresh)

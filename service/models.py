@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 SHARED = "shared"
 """Owner of the shipped frameworks and the shared catalogue organisations may opt into."""
@@ -29,6 +30,16 @@ LOCAL = "local"
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware in and out; SQLite would hand back naive datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -51,7 +62,7 @@ class Organisation(Base):
     catalogue_version: Mapped[int] = mapped_column(Integer, default=0)
     """Bumped in the same transaction as every change to the frameworks or activities it owns,
     so every server process can tell its ranker is stale."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class FrameworkRow(Base):
@@ -61,7 +72,7 @@ class FrameworkRow(Base):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        UtcDateTime(), default=utcnow, onupdate=utcnow
     )
 
 
@@ -84,7 +95,7 @@ class ActivityRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     """Increases on every change; the ETag, so concurrent edits cannot overwrite each other."""
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        UtcDateTime(), default=utcnow, onupdate=utcnow
     )
     updated_by: Mapped[str] = mapped_column(String(100), default="")
 
@@ -99,10 +110,10 @@ class ApiKey(Base):
     digest: Mapped[str] = mapped_column(String(64))
     """HMAC-SHA256 of the whole key under the server secret."""
     scopes: Mapped[list[str]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class AuditEvent(Base):
@@ -110,7 +121,7 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     org: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))
     """`key:<id>`, `cli` or `open-access`: never a person's name."""
     action: Mapped[str] = mapped_column(String(50))

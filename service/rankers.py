@@ -65,6 +65,21 @@ class RankerPool:
         self._pending: dict[str, Future[None]] = {}
         self._pending_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ranker-refit")
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    def start_polling(self, seconds: float) -> None:
+        """Check for catalogue changes, by any process sharing the database, every `seconds`."""
+
+        def poll() -> None:
+            while not self._stop.wait(seconds):
+                try:
+                    self.refresh()
+                except Exception:  # a database blip must not end the polling
+                    log.warning("checking the catalogue version failed", exc_info=True)
+
+        self._poller = threading.Thread(target=poll, name="ranker-poll", daemon=True)
+        self._poller.start()
 
     def get(self, org_id: str) -> Snapshot:
         snapshot = self._snapshots.get(org_id)
@@ -91,6 +106,9 @@ class RankerPool:
             future.result()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def _schedule(self, org_id: str) -> None:

@@ -114,3 +114,46 @@ def activity(id: str, *tags: str, **fields: object) -> Activity:
     }
     data.update(fields)
     return Activity.model_validate(data)
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """`cpdrec ARGS` in process; returns (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Point the CLI at the same database, data folder and models folder as `settings`."""
+    assert settings.database_url is not None
+    monkeypatch.setenv("CPDREC_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CPDREC_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CPDREC_MODELS_DIR", str(settings.models_dir))
+    return settings
+
+
+def make_key(org: str, *scopes: str) -> str:
+    code, out, err = run_cli(
+        "keys", "create", "--org", org, *(arg for s in scopes for arg in ("--scope", s))
+    )
+    assert code == 0, err
+    return out.strip()
+
+
+@pytest.fixture
+def tenants(cli_env: Settings) -> dict[str, dict[str, dict[str, str]]]:
+    """Two organisations, `college-a` (uses the shared catalogue) and `school-b` (does not),
+    each with a key per scope, as Authorization headers."""
+    for args in (["college-a"], ["school-b", "--no-shared-catalogue"]):
+        assert run_cli("orgs", "create", *args)[0] == 0
+    return {
+        org: {
+            scope: {"Authorization": f"Bearer {make_key(org, scope)}"}
+            for scope in ("recommend", "catalogue:write", "admin")
+        }
+        for org in ("college-a", "school-b")
+    }

@@ -1,0 +1,204 @@
+"""API keys, scopes and isolation between organisations, through HTTP and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+from tests.conftest import PROFILE, run_cli
+from tests.test_api import problem
+
+Tenants = dict[str, dict[str, dict[str, str]]]
+TAG = {"framework": "d2030-commitment", "strand": "1.3", "level": "exploring"}
+NEW = {
+    "id": "OWN1",
+    "title": "College A induction",
+    "description": "Our own.",
+    "format": "online",
+    "tags": [TAG],
+}
+
+
+@pytest.fixture
+def api(cli_env: Settings, tenants: Tenants) -> Iterator[TestClient]:
+    with TestClient(create_app(cli_env)) as client:
+        yield client
+
+
+@pytest.fixture
+def own_activity(api: TestClient, tenants: Tenants) -> dict[str, Any]:
+    """An activity only college-a has."""
+    response = api.post("/v1/activities", json=NEW, headers=tenants["college-a"]["admin"])
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_every_v1_endpoint_needs_a_key_once_one_exists(api: TestClient) -> None:
+    for route in api.app.routes:  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute) and route.path.startswith("/v1"):
+            path = route.path.replace("{activity_id}", "A001").replace(
+                "{framework_id}", "naace-srf-5a"
+            )
+            for method in route.methods:
+                response = api.request(method, path)
+                body = problem(response, 401)
+                assert response.headers["www-authenticate"].startswith("Bearer")
+                assert "Bearer" in body["detail"]
+    assert api.get("/healthz").status_code == 200
+    assert api.get("/openapi.json").status_code == 200
+
+
+def test_wrong_revoked_and_malformed_keys_get_401(api: TestClient, tenants: Tenants) -> None:
+    good = tenants["college-a"]["recommend"]
+    assert api.post("/v1/recommendations", json=PROFILE, headers=good).status_code == 200
+    token = good["Authorization"].removeprefix("Bearer ")
+    for bad in ("cpd_nope", token[:-1] + ("A" if token[-1] != "A" else "B"), "x" * 60):
+        problem(api.get("/v1/frameworks", headers={"Authorization": f"Bearer {bad}"}), 401)
+    key_id = token.split("_")[1]
+    assert run_cli("keys", "revoke", key_id)[0] == 0
+    problem(api.post("/v1/recommendations", json=PROFILE, headers=good), 401)
+
+
+@pytest.mark.parametrize(
+    "scope,method,path,allowed",
+    [
+        ("recommend", "POST", "/v1/recommendations", True),
+        ("recommend", "GET", "/v1/activities", True),
+        ("recommend", "POST", "/v1/activities", False),
+        ("recommend", "GET", "/v1/audit", False),
+        ("recommend", "POST", "/v1/catalogue/import", False),
+        ("catalogue:write", "POST", "/v1/activities", True),
+        ("catalogue:write", "GET", "/v1/audit", True),
+        ("catalogue:write", "POST", "/v1/recommendations", False),
+        ("admin", "POST", "/v1/recommendations", True),
+        ("admin", "POST", "/v1/activities", True),
+    ],
+)
+def test_scopes(
+    api: TestClient, tenants: Tenants, scope: str, method: str, path: str, allowed: bool
+) -> None:
+    bodies = {"/v1/recommendations": PROFILE, "/v1/activities": NEW, "/v1/catalogue/import": []}
+    response = api.request(method, path, json=bodies.get(path), headers=tenants["college-a"][scope])
+    if allowed:
+        assert response.status_code in (200, 201), response.text
+    else:
+        assert "scope" in problem(response, 403)["detail"]
+
+
+def test_shared_catalogue_is_opt_in(api: TestClient, tenants: Tenants) -> None:
+    a = api.post("/v1/recommendations", json=PROFILE, headers=tenants["college-a"]["recommend"])
+    assert len(a.json()["items"]) == 5
+    b = api.post("/v1/recommendations", json=PROFILE, headers=tenants["school-b"]["recommend"])
+    assert b.status_code == 200 and b.json()["items"] == []
+    listing = api.get("/v1/activities", headers=tenants["school-b"]["recommend"]).json()
+    assert listing["total"] == 0
+    # shared frameworks are visible to everyone
+    frameworks = api.get("/v1/frameworks", headers=tenants["school-b"]["recommend"]).json()
+    assert {f["id"] for f in frameworks} == {"d2030-commitment", "naace-srf-5a"}
+
+
+def test_another_organisation_cannot_read_or_change_our_activity(
+    api: TestClient, tenants: Tenants, own_activity: dict[str, Any]
+) -> None:
+    other = tenants["school-b"]["admin"]
+    url = "/v1/activities/OWN1"
+    etag = api.get(url, headers=tenants["college-a"]["admin"]).headers["etag"]
+    write = {**other, "If-Match": etag}
+    problem(api.get(url, headers=other), 404)
+    problem(api.put(url, json=NEW, headers=write), 404)
+    problem(api.patch(url, json={"title": "Hacked"}, headers=write), 404)
+    problem(api.post(f"{url}/archive", headers=write), 404)
+    problem(api.post(f"{url}/restore", headers=write), 404)
+    problem(api.get(f"{url}/tag-suggestions", headers=other), 404)
+    problem(api.post(f"{url}/tag-suggestions/review", json={}, headers=write), 404)
+    assert all(a["id"] != "OWN1" for a in api.get("/v1/activities", headers=other).json()["items"])
+    assert "OWN1" not in api.get("/v1/catalogue/export", headers=other).text
+    assert all("OWN1" not in e["entity"] for e in api.get("/v1/audit", headers=other).json())
+    # school-b's own activity with the same id is a different activity
+    created = api.post("/v1/activities", json={**NEW, "title": "B's"}, headers=other)
+    assert created.status_code == 201
+    mine = api.get(url, headers=tenants["college-a"]["admin"]).json()
+    assert mine["title"] == NEW["title"] and mine["owner"] == "college-a"
+
+
+def test_shared_activities_are_read_only_for_other_organisations(
+    api: TestClient, tenants: Tenants
+) -> None:
+    headers = tenants["college-a"]["admin"]
+    read = api.get("/v1/activities/A001", headers=headers)
+    assert read.json()["owner"] == "shared"
+    body = problem(
+        api.patch(
+            "/v1/activities/A001",
+            json={"title": "x"},
+            headers={**headers, "If-Match": read.headers["etag"]},
+        ),
+        403,
+    )
+    assert "shared" in body["detail"]
+
+
+def test_recommendations_use_only_the_callers_catalogue(
+    api: TestClient, tenants: Tenants, own_activity: dict[str, Any]
+) -> None:
+    tagged = {
+        **NEW,
+        "id": "OWN2",
+        "tags": [{"framework": "d2030-commitment", "strand": "1.3", "level": "exploring"}],
+    }
+    api.post("/v1/activities", json=tagged, headers=tenants["college-a"]["admin"])
+    profile = {
+        "framework": "d2030-commitment",
+        "levels": {"1.3": {"current": None, "target": "exploring"}},
+        "limit": 50,
+    }
+    headers_b = tenants["school-b"]["admin"]
+    api.post("/v1/activities", json={**tagged, "id": "B-ONLY"}, headers=headers_b)
+
+    def ids(headers: dict[str, str]) -> set[str]:
+        response = api.post("/v1/recommendations", json=profile, headers=headers)
+        return {item["activity"] for item in response.json()["items"]}
+
+    wait_until_current(api, tenants["college-a"]["recommend"])
+    wait_until_current(api, headers_b)
+    assert "OWN2" in ids(tenants["college-a"]["recommend"])
+    assert "B-ONLY" not in ids(tenants["college-a"]["recommend"])
+    assert ids(headers_b) == {"B-ONLY"}
+
+
+def wait_until_current(api: TestClient, headers: dict[str, str], seconds: float = 30) -> None:
+    """Block until the caller's ranker reflects the latest catalogue version."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if api.get("/v1/catalogue/status", headers=headers).json()["up_to_date"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the ranker was not rebuilt in time")
+
+
+def test_open_access_acts_as_local_until_the_first_key(
+    settings: Settings, cli_env: Settings
+) -> None:
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/v1/recommendations", json=PROFILE).status_code == 200
+        key = run_cli("keys", "create", "--org", "local", "--scope", "recommend")[1].strip()
+        problem(client.post("/v1/recommendations", json=PROFILE), 401)
+        ok = client.post(
+            "/v1/recommendations", json=PROFILE, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert ok.status_code == 200
+
+
+def test_open_access_can_be_switched_off(settings: Settings) -> None:
+    closed = settings.model_copy(update={"open_access": False})
+    with TestClient(create_app(closed)) as client:
+        problem(client.post("/v1/recommendations", json=PROFILE), 401)
