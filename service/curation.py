@@ -60,6 +60,21 @@ def validate(data: Mapping[str, Any], frameworks: Sequence[Framework]) -> Activi
     return activity
 
 
+def add_framework(session: Session, org: Organisation, framework: Framework, actor: str) -> None:
+    """Add a framework the organisation (and, for `shared`, everyone) can assess against."""
+    if store.framework_row(session, org, framework.id) is not None:
+        raise Conflict(f"framework {framework.id!r} exists; frameworks cannot be replaced yet")
+    store.add_framework(session, org.id, framework)
+    audit.record(
+        session,
+        org.id,
+        actor,
+        "framework.create",
+        f"framework:{framework.id}",
+        {"strands": {"to": [s.id for s in framework.strands]}},
+    )
+
+
 def fields(row: ActivityRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in FIELDS}
 

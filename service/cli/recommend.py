@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +32,10 @@ def recommend(
     with user_errors():
         frameworks = load_frameworks(framework)
         activities = load_catalogue(catalogue, by_id(frameworks))
-        parsed = list(read_profiles(profiles, by_id(frameworks)))
+        stream = read_profiles(profiles, by_id(frameworks))
+        first = next(stream, None)  # the whole file is validated before the first profile
     ranker = load_or_fit(settings().models_dir, frameworks, activities, make_ranker)
-    for profile, recs in zip(parsed, ranker.rank_many(parsed, limit), strict=True):
+    # one pass, nothing kept: each line is printed as soon as its profile is ranked
+    ours, ranked = itertools.tee(itertools.chain([first] if first else [], stream))
+    for profile, recs in zip(ours, ranker.rank_many(ranked, limit), strict=True):
         emit({"profile": profile.id, "items": [r.to_dict() for r in recs]})

@@ -1,14 +1,18 @@
-"""GET /v1/frameworks[/{id}]: the frameworks an organisation can assess against."""
+"""/v1/frameworks: the frameworks an organisation can assess against, and adding its own."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from recommender.assessment import statement_id
+from recommender.case import export_case
+from recommender.framework_formats import parse_framework_bytes
 from recommender.frameworks import Framework
-from service import store
-from service.deps import PrincipalDep, SessionDep
-from service.problems import NotFound, responses
+from service import curation, store
+from service.deps import Admin, PoolDep, PrincipalDep, SessionDep
+from service.problems import ERROR_RESPONSES, Conflict, NotFound, responses
 from service.schemas import FrameworkDetail, FrameworkSummary, LevelOut, Statement
 
 router = APIRouter(tags=["frameworks"])
@@ -33,7 +37,10 @@ def list_frameworks(session: SessionDep, caller: PrincipalDep) -> list[Framework
 @router.get("/frameworks/{framework_id}", responses=responses(NotFound))
 def get_framework(framework_id: str, session: SessionDep, caller: PrincipalDep) -> FrameworkDetail:
     """The framework with every statement, each with a stable id for questionnaires."""
-    framework = _framework(session, caller.org, framework_id)
+    return _detail(_framework(session, caller.org, framework_id))
+
+
+def _detail(framework: Framework) -> FrameworkDetail:
     document = framework.to_document()
     for strand in document["strands"]:
         strand["statements"] = _statements(framework, strand["id"])
@@ -58,3 +65,60 @@ def _statements(framework: Framework, strand_id: str) -> list[Statement]:
         for level_id in framework.level_ids
         for i, text in enumerate(framework.statements(strand_id, level_id))
     ]
+
+
+@router.post(
+    "/frameworks",
+    status_code=201,
+    responses={**ERROR_RESPONSES, **responses(Conflict)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object"},
+                    "description": "Native framework JSON (CONTRACT §1) or a CASE 1.0 package",
+                },
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "description": "A Moodle competency framework CSV (tool_lpimportcsv)",
+                },
+            },
+        }
+    },
+)
+async def add_framework(
+    request: Request,
+    session: SessionDep,
+    caller: Admin,
+    pool: PoolDep,
+    background: BackgroundTasks,
+    response: Response,
+    framework_id: Annotated[
+        str | None, Query(alias="id", description="Framework id, when the document has none")
+    ] = None,
+    subject: Annotated[
+        Literal["practitioner", "organisation"] | None,
+        Query(description="When the document does not say"),
+    ] = None,
+) -> FrameworkDetail:
+    """Add a framework for your organisation (native JSON, CASE 1.0 JSON or Moodle CSV)."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    framework = parse_framework_bytes(
+        body, content_type or None, framework_id=framework_id, subject=subject
+    )
+    org = store.organisation(session, caller.org)
+    curation.add_framework(session, org, framework, caller.actor)
+    session.commit()
+    background.add_task(pool.refresh)
+    response.headers["Location"] = f"/v1/frameworks/{framework.id}"
+    return _detail(framework)
+
+
+@router.get("/frameworks/{framework_id}/case", responses=responses(NotFound))
+def export_framework_case(
+    framework_id: str, session: SessionDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    """The framework as a 1EdTech CASE 1.0 package (CFDocument, CFItems, CFRubrics)."""
+    return export_case(_framework(session, caller.org, framework_id))
