@@ -5,13 +5,17 @@ The distractors here are written for this test and are not in the tagger's backg
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
 from recommender.activities import Activity
 from recommender.frameworks import Framework
 from recommender.ranker import GapRanker
-from recommender.tagging import TagInferrer, background_corpus
+from recommender.tagging import TagInferrer, background_corpus, fit_cold_start_models
 from tests.conftest import activity
 
 DISTRACTORS = {
@@ -147,6 +151,55 @@ def test_without_a_tagger_untagged_activities_are_never_recommended(
         {"framework": "naace-srf-5a", "levels": {"5a-4": {"current": None, "target": "1"}}}
     )
     assert "NEW" not in {r.activity for r in ranker.rank(profile, 50)}
+
+
+def test_an_untagged_catalogue_still_gets_confident_mostly_right_tags(
+    frameworks: list[Framework], activities: list[Activity]
+) -> None:
+    """Cold start: with no tagged activity the shipped cold-start models stand in.
+
+    They were learnt from these very activities, so this checks behaviour, not accuracy (the
+    README reports held-out figures): confident tags exist, mostly right, distractors below.
+    """
+    untagged = [a.model_copy(update={"tags": ()}) for a in activities]
+    tagger = TagInferrer().fit(frameworks, untagged)
+    assert tagger.cold_start_ and tagger.n_training_activities_ == 0
+    predicted = tagger.predict(untagged)
+    tops = [(a, tags[0]) for a, tags in zip(activities, predicted, strict=True) if tags]
+    confident = [(a, top) for a, top in tops if top.confidence >= 0.5]
+    assert len(confident) >= len(activities) / 2
+    assert sum(top.tag in a.tags for a, top in confident) / len(confident) >= 0.6
+    for key, tags in zip(
+        DISTRACTORS,
+        tagger.predict([as_activity(k, v) for k, v in DISTRACTORS.items()]),
+        strict=True,
+    ):
+        assert all(t.confidence < 0.5 for t in tags), (key, tags)
+
+
+def test_enough_tagged_activities_replace_the_cold_start_models(
+    frameworks: list[Framework], activities: list[Activity]
+) -> None:
+    assert not TagInferrer().fit(frameworks, activities).cold_start_
+
+
+def test_the_shipped_cold_start_models_match_a_refit(
+    frameworks: list[Framework], activities: list[Activity], tmp_path: Path
+) -> None:
+    """`resources/cold_start.json` is `fit_cold_start_models` on the starter catalogue; when
+    the features change it goes stale, and this test writes the refitted file to copy over."""
+    shipped_path = Path(__file__).parents[1] / "recommender" / "resources" / "cold_start.json"
+    refitted = fit_cold_start_models(frameworks, activities)
+    fresh = tmp_path / "cold_start.json"
+    fresh.write_text(json.dumps(refitted, indent=1) + "\n", encoding="utf-8")
+    shipped = json.loads(shipped_path.read_text("utf-8"))
+    hint = f"stale {shipped_path}: copy {fresh} over it"
+    assert {k: v for k, v in shipped.items() if k not in ("level_model", "calibrator")} == {
+        k: v for k, v in refitted.items() if k not in ("level_model", "calibrator")
+    }, hint
+    for model in ("level_model", "calibrator"):
+        for key, value in refitted[model].items():
+            assert np.allclose(shipped[model][key], value, rtol=1e-3, atol=1e-3), hint
 
 
 def test_unfitted_tagger_refuses() -> None:
