@@ -142,33 +142,42 @@ def read_profiles(path: str | Path, frameworks: Mapping[str, Framework]) -> Iter
     """Stream profiles from a JSON-lines file, validating each; blank lines are skipped.
 
     The whole file is validated before the first profile is yielded, so a bad line never leaves
-    half an output behind.
+    half an output behind. Profiles are then parsed again as they are yielded, so memory does
+    not grow with the number of profiles.
     """
+    problems = [
+        p for item in _parse_lines(path, frameworks) if isinstance(item, list) for p in item
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    for item in _parse_lines(path, frameworks):
+        if isinstance(item, list):  # the file changed since it was validated
+            raise InvalidInput(item)
+        yield item
+
+
+def _parse_lines(
+    path: str | Path, frameworks: Mapping[str, Framework]
+) -> Iterator[GapProfile | list[Problem]]:
+    """Each non-blank line as a checked profile, or the problems that line has."""
     path = Path(path)
     source = str(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput.single("", f"cannot read file: {exc}", source=source) from None
-    profiles: list[GapProfile] = []
-    problems: list[Problem] = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            problems.append(Problem("", f"invalid JSON: {exc.msg}", source, number, exc.colno))
+            yield [Problem("", f"invalid JSON: {exc.msg}", source, number, exc.colno)]
             continue
         try:
             profile = parse_profile(data, source=source, line=number)
             check_profile(profile, frameworks)
         except InvalidInput as exc:
-            problems.extend(
-                Problem(p.field, p.message, source, number, p.column) for p in exc.problems
-            )
+            yield [Problem(p.field, p.message, source, number, p.column) for p in exc.problems]
             continue
-        profiles.append(profile)
-    if problems:
-        raise InvalidInput(problems)
-    yield from profiles
+        yield profile
