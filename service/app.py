@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service import accounts, problems, routes, store
-from service.db import make_engine, upgrade
+from service.db import make_engine
 from service.deps import Access, SessionDep
 from service.models import LOCAL
 from service.rankers import RankerPool
@@ -27,10 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.db_url)
         pool = RankerPool(engine, settings.models_dir)
         try:
-            upgrade(engine)
-            with Session(engine) as session, session.begin():
-                if settings.seed:
-                    store.seed_if_empty(session)
+            store.prepare(engine, settings.seed)
+            with Session(engine) as session:
                 open_access = settings.open_access and not accounts.any_key_exists(session)
             if open_access:
                 pool.get(LOCAL)  # fitted before the first request, not during it

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import catalogue
 from recommender.activities import Activity, load_catalogue
 from recommender.frameworks import Framework, by_id, load_frameworks
+from service.db import upgrade
 from service.models import LOCAL, SHARED, ActivityRow, FrameworkRow, Organisation
 from service.problems import NotFound
 
@@ -144,6 +147,18 @@ def create_organisation(
     org = Organisation(id=org_id, name=name, uses_shared_catalogue=uses_shared_catalogue)
     session.add(org)
     return org
+
+
+def prepare(engine: Engine, seed: bool = True) -> None:
+    """Migrate the schema and seed an empty store; safe when several processes start at once."""
+    upgrade(engine)
+    if not seed:
+        return
+    try:
+        with Session(engine) as session, session.begin():
+            seed_if_empty(session)
+    except IntegrityError:  # another process seeded it first, in one transaction of its own
+        pass
 
 
 def seed_if_empty(session: Session) -> bool:

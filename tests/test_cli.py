@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 import catalogue
 from service.cli import app
-from tests.conftest import D2030, NAACE, PROFILE
+from tests.conftest import D2030, DATA, NAACE, PROFILE
 
 FRAMEWORK_ARGS = ["--framework", str(D2030), "--framework", str(NAACE)]
 STARTER_ARGS = ["recommend", *FRAMEWORK_ARGS, "--catalogue", str(catalogue.STARTER_CATALOGUE)]
@@ -128,9 +129,10 @@ def test_catalogue_tag_given_and_inferred(tmp_path: Path) -> None:
 
 
 def test_import_export_round_trip(tmp_path: Path) -> None:
-    code, out, _ = run("catalogue", "export")
+    code, out, _ = run("catalogue", "export", "--org", "shared")
     assert code == 0 and out.startswith("id,title,description,format")
-    assert len(out.splitlines()) > 80
+    assert len(out.splitlines()) == 96
+    assert run("catalogue", "export")[1].splitlines() == [out.splitlines()[0]]  # local is empty
     extra = tmp_path / "extra.json"
     extra.write_text(
         json.dumps([{"id": "Z1", "title": "New", "description": "Words", "format": "mentoring"}])
@@ -142,7 +144,9 @@ def test_import_export_round_trip(tmp_path: Path) -> None:
     exported = tmp_path / "all.csv"
     assert run("catalogue", "export", "-o", str(exported))[0] == 0
     code, out, _ = run("catalogue", "import", str(exported))
-    assert code == 0 and "0 new" in out
+    assert code == 0 and "0 new, 0 updated, 1 unchanged" in out
+    code, out, _ = run("catalogue", "import", str(exported), "--org", "nowhere")
+    assert code == 2 and "organisation 'nowhere' not found" in out + _
 
 
 def test_invalid_import_changes_nothing(tmp_path: Path) -> None:
@@ -201,3 +205,54 @@ def test_entry_point_success_and_help() -> None:
     proc = cpdrec("frameworks", "list")
     assert proc.returncode == 0 and "naace-srf-5a" in proc.stdout
     assert cpdrec("--help").returncode == 0
+
+
+def test_orgs_and_keys(tmp_path: Path) -> None:
+    assert run("orgs", "create", "cardiff-college", "--name", "Cardiff College")[0] == 0
+    code, _, err = run("orgs", "create", "cardiff-college")
+    assert code == 2 and "already exists" in err
+    code, _, err = run("orgs", "create", "Not Kebab")
+    assert code == 2 and "kebab-case" in err
+    assert "cardiff-college\tCardiff College\tuses shared catalogue" in run("orgs", "list")[1]
+    code, key, err = run("keys", "create", "--org", "cardiff-college", "--scope", "recommend")
+    assert code == 0 and key.startswith("cpd_") and "not shown again" in err
+    code, _, err = run("keys", "create", "--org", "cardiff-college", "--scope", "root")
+    assert code == 2 and "unknown scope 'root'" in err
+    code, _, err = run("keys", "create", "--org", "nowhere", "--scope", "admin")
+    assert code == 2 and "not found" in err
+    listed = [json.loads(line) for line in run("keys", "list", "--json")[1].splitlines()]
+    assert len(listed) == 1 and listed[0]["scopes"] == ["recommend"]
+    assert key.strip() not in json.dumps(listed) and listed[0]["revoked_at"] is None
+    assert run("keys", "revoke", listed[0]["id"])[0] == 0
+    assert json.loads(run("keys", "list", "--json")[1])["revoked_at"] is not None
+    assert run("keys", "revoke", "000000000000")[0] == 2
+
+
+def test_frameworks_import_and_export(tmp_path: Path) -> None:
+    case = DATA / "interchange" / "digital-safeguarding.case.json"
+    code, out, err = run("frameworks", "import", str(case))
+    assert code == 0, err
+    framework_id = out.split("'")[1]
+    assert framework_id in run("frameworks", "list")[1]
+    code, _, err = run("frameworks", "import", str(case))
+    assert code == 2 and "exists" in err
+    exported = json.loads(run("frameworks", "export", framework_id, "--format", "case")[1])
+    assert exported["CFDocument"]["title"]
+    native = json.loads(run("frameworks", "export", "naace-srf-5a")[1])
+    assert [lv["id"] for lv in native["levels"]] == ["4", "3", "2", "1"]
+    bad = DATA / "interchange" / "case-syntax-error.json"
+    code, _, err = run("frameworks", "import", str(bad))
+    assert code == 2 and err.startswith(f"error: {bad}:") and len(err.splitlines()) >= 1
+
+
+def test_db_upgrade_is_idempotent_and_refuses_a_pre_migration_database(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("db", "upgrade")[0] == 0
+    assert "up to date" in run("db", "upgrade")[1]
+    legacy = data_dir.parent / "legacy.db"
+    with sqlite3.connect(legacy) as connection:
+        connection.execute("CREATE TABLE activities (id TEXT PRIMARY KEY)")
+    monkeypatch.setenv("CPDREC_DATABASE_URL", f"sqlite:///{legacy}")
+    code, _, err = run("db", "upgrade")
+    assert code == 2 and "before schema migrations" in err

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from recommender.errors import InvalidInput
 from service import store
-from service.db import LegacyDatabase, make_engine, upgrade
+from service.db import LegacyDatabase, make_engine
 from service.problems import ServiceError
 from service.settings import Settings
 
@@ -83,9 +83,8 @@ def store_session() -> Iterator[Session]:
     without error, so a command's change lands completely or not at all."""
     engine = make_engine(settings().db_url)
     try:
-        upgrade(engine)
+        store.prepare(engine)
         with Session(engine) as session, session.begin():
-            store.seed_if_empty(session)
             yield session
     finally:
         engine.dispose()
