@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -141,8 +142,19 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     title = str(exc.detail)
     kind = f"http-{exc.status_code}"
-    # Keep the exception's headers, e.g. Allow on a 405.
-    return problem(request, exc.status_code, kind, title, title, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem(request, exc.status_code, kind, title, title, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every documented method at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:

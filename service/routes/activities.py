@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Body, Header, Query, Response, status
 
@@ -172,7 +173,7 @@ def create_activity(
     row = Change(session, org, caller.actor).create(activity)
     session.commit()
     background.add_task(pool.refresh)
-    response.headers["Location"] = f"/v1/activities/{row.id}"
+    response.headers["Location"] = f"/v1/activities/{quote(row.id, safe='')}"
     return _one(row, snapshot, response)
 
 

@@ -114,7 +114,11 @@ async def import_catalogue(
 
 @router.get(
     "/export",
-    responses={200: {"content": {"text/csv": {}, "application/json": {}}}, **responses()},
+    responses={
+        200: {"content": {"text/csv": {}, "application/json": {}}},
+        **ERROR_RESPONSES,
+        **responses(),
+    },
 )
 def export_catalogue(
     session: SessionDep,
