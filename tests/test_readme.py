@@ -51,5 +51,5 @@ def test_python_snippets_run(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_healthz_line_is_true(client: TestClient) -> None:
-    documented = re.search(r"Liveness: `(\{.*?\})`", README)
+    documented = re.search(r"reachability: `(\{.*?\})`", README)
     assert documented and client.get("/healthz").json() == json.loads(documented.group(1))
