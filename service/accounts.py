@@ -31,6 +31,22 @@ def create_org(session: Session, org_id: str, name: str, uses_shared: bool) -> O
     return org
 
 
+def set_shared_catalogue(session: Session, org_id: str, uses_shared: bool) -> None:
+    org = session.get(Organisation, org_id)
+    if org is None or org_id == SHARED:
+        raise NotFound("organisation", org_id)
+    if org.uses_shared_catalogue != uses_shared:
+        org.uses_shared_catalogue = uses_shared
+        audit.record(
+            session,
+            org_id,
+            "cli",
+            "organisation.update",
+            f"organisation:{org_id}",
+            {"uses_shared_catalogue": {"from": not uses_shared, "to": uses_shared}},
+        )
+
+
 def organisations(session: Session) -> Sequence[Organisation]:
     return session.scalars(select(Organisation).order_by(Organisation.id)).all()
 

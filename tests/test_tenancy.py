@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import PROFILE, run_cli
+from tests.conftest import DATA, PROFILE, run_cli
 from tests.test_api import problem
 
 Tenants = dict[str, dict[str, dict[str, str]]]
@@ -101,33 +101,118 @@ def test_shared_catalogue_is_opt_in(api: TestClient, tenants: Tenants) -> None:
     assert b.status_code == 200 and b.json()["items"] == []
     listing = api.get("/v1/activities", headers=tenants["school-b"]["recommend"]).json()
     assert listing["total"] == 0
+    assert run_cli("orgs", "set", "school-b", "--shared-catalogue")[0] == 0
+    wait_until_current(api, tenants["school-b"]["recommend"])
+    b = api.post("/v1/recommendations", json=PROFILE, headers=tenants["school-b"]["recommend"])
+    assert len(b.json()["items"]) == 5
+    assert run_cli("orgs", "set", "nowhere", "--shared-catalogue")[0] == 2
     # shared frameworks are visible to everyone
     frameworks = api.get("/v1/frameworks", headers=tenants["school-b"]["recommend"]).json()
     assert {f["id"] for f in frameworks} == {"d2030-commitment", "naace-srf-5a"}
 
 
-def test_another_organisation_cannot_read_or_change_our_activity(
+OWN_FRAMEWORK = DATA / "interchange" / "digital-safeguarding.case.json"
+
+
+def test_another_organisation_can_reach_none_of_our_data_through_any_endpoint(
     api: TestClient, tenants: Tenants, own_activity: dict[str, Any]
 ) -> None:
-    other = tenants["school-b"]["admin"]
+    ours = tenants["college-a"]["admin"]
+    added = api.post(
+        "/v1/frameworks",
+        content=OWN_FRAMEWORK.read_bytes(),
+        headers={**ours, "Content-Type": "application/json"},
+    )
+    assert added.status_code == 201, added.text
+    fw = added.json()["id"]
     url = "/v1/activities/OWN1"
-    etag = api.get(url, headers=tenants["college-a"]["admin"]).headers["etag"]
+    etag = api.get(url, headers=ours).headers["etag"]
+    other = tenants["school-b"]["admin"]
     write = {**other, "If-Match": etag}
-    problem(api.get(url, headers=other), 404)
-    problem(api.put(url, json=NEW, headers=write), 404)
-    problem(api.patch(url, json={"title": "Hacked"}, headers=write), 404)
-    problem(api.post(f"{url}/archive", headers=write), 404)
-    problem(api.post(f"{url}/restore", headers=write), 404)
-    problem(api.get(f"{url}/tag-suggestions", headers=other), 404)
-    problem(api.post(f"{url}/tag-suggestions/review", json={}, headers=write), 404)
-    assert all(a["id"] != "OWN1" for a in api.get("/v1/activities", headers=other).json()["items"])
-    assert "OWN1" not in api.get("/v1/catalogue/export", headers=other).text
-    assert all("OWN1" not in e["entity"] for e in api.get("/v1/audit", headers=other).json())
-    # school-b's own activity with the same id is a different activity
-    created = api.post("/v1/activities", json={**NEW, "title": "B's"}, headers=other)
-    assert created.status_code == 201
-    mine = api.get(url, headers=tenants["college-a"]["admin"]).json()
-    assert mine["title"] == NEW["title"] and mine["owner"] == "college-a"
+
+    def absent(response: Any) -> bool:
+        return "OWN1" not in response.text and fw not in response.text
+
+    checks: dict[tuple[str, str], Any] = {
+        ("GET", "/v1/activities/{activity_id}"): lambda: problem(api.get(url, headers=other), 404),
+        ("PUT", "/v1/activities/{activity_id}"): lambda: problem(
+            api.put(url, json=NEW, headers=write), 404
+        ),
+        ("PATCH", "/v1/activities/{activity_id}"): lambda: problem(
+            api.patch(url, json={"title": "Hacked"}, headers=write), 404
+        ),
+        ("POST", "/v1/activities/{activity_id}/archive"): lambda: problem(
+            api.post(f"{url}/archive", headers=write), 404
+        ),
+        ("POST", "/v1/activities/{activity_id}/restore"): lambda: problem(
+            api.post(f"{url}/restore", headers=write), 404
+        ),
+        ("GET", "/v1/activities/{activity_id}/tag-suggestions"): lambda: problem(
+            api.get(f"{url}/tag-suggestions", headers=other), 404
+        ),
+        ("POST", "/v1/activities/{activity_id}/tag-suggestions/review"): lambda: problem(
+            api.post(f"{url}/tag-suggestions/review", json={}, headers=write), 404
+        ),
+        ("GET", "/v1/activities"): lambda: absent(
+            api.get("/v1/activities?state=all", headers=other)
+        ),
+        ("GET", "/v1/catalogue/export"): lambda: absent(
+            api.get("/v1/catalogue/export", headers=other)
+        ),
+        ("GET", "/v1/audit"): lambda: absent(api.get("/v1/audit", headers=other)),
+        ("GET", "/v1/catalogue/status"): lambda: absent(
+            api.get("/v1/catalogue/status", headers=other)
+        ),
+        ("GET", "/v1/frameworks"): lambda: absent(api.get("/v1/frameworks", headers=other)),
+        ("GET", "/v1/frameworks/{framework_id}"): lambda: problem(
+            api.get(f"/v1/frameworks/{fw}", headers=other), 404
+        ),
+        ("GET", "/v1/frameworks/{framework_id}/case"): lambda: problem(
+            api.get(f"/v1/frameworks/{fw}/case", headers=other), 404
+        ),
+        ("GET", "/v1/catalogue/coverage"): lambda: problem(
+            api.get(f"/v1/catalogue/coverage?framework={fw}", headers=other), 404
+        ),
+        ("POST", "/v1/recommendations"): lambda: problem(
+            api.post(
+                "/v1/recommendations",
+                json={"framework": fw, "levels": {}},
+                headers=other,
+            ),
+            422,
+        ),
+        # writes of school-b land in school-b's catalogue, never in ours
+        ("POST", "/v1/activities"): lambda: (
+            api.post("/v1/activities", json={**NEW, "title": "B's"}, headers=other).status_code
+            == 201
+        ),
+        ("POST", "/v1/catalogue/import"): lambda: (
+            api.post(
+                "/v1/catalogue/import", json=[{**NEW, "title": "B's again"}], headers=other
+            ).json()["updated"]
+            == 1
+        ),
+        ("POST", "/v1/frameworks"): lambda: (
+            api.post(
+                "/v1/frameworks",
+                content=OWN_FRAMEWORK.read_bytes(),
+                headers={**other, "Content-Type": "application/json"},
+            ).status_code
+            == 201
+        ),
+    }
+    operations = {
+        (method.upper(), path)
+        for path, methods in api.get("/openapi.json").json()["paths"].items()
+        for method in methods
+        if path.startswith("/v1")
+    }
+    assert operations == set(checks), "every endpoint needs an isolation check"
+    for operation, check in checks.items():
+        assert check(), operation
+    mine = api.get(url, headers=ours)
+    assert mine.json()["title"] == NEW["title"] and mine.headers["etag"] == etag
+    assert api.get(f"/v1/frameworks/{fw}", headers=ours).status_code == 200
 
 
 def test_shared_activities_are_read_only_for_other_organisations(

@@ -50,6 +50,23 @@ def create_org(
     typer.echo(f"created organisation {org!r}")
 
 
+@orgs_app.command("set")
+def set_org(
+    org: Annotated[str, typer.Argument(help="Organisation id.")],
+    shared_catalogue: Annotated[
+        bool,
+        typer.Option(
+            "--shared-catalogue/--no-shared-catalogue",
+            help="Opt into, or out of, the shared catalogue.",
+        ),
+    ],
+) -> None:
+    """Change whether an organisation uses the shared catalogue; servers follow within seconds."""
+    with user_errors(), store_session() as session:
+        accounts.set_shared_catalogue(session, org, shared_catalogue)
+    typer.echo(f"{org!r} {'uses' if shared_catalogue else 'no longer uses'} the shared catalogue")
+
+
 @orgs_app.command("list")
 def list_orgs() -> None:
     """Organisations with their catalogue version and whether they use the shared catalogue."""
