@@ -1,7 +1,7 @@
 """A real cpdrec server in a subprocess, on loopback, over a temporary data folder.
 
-The data folder is filled the way an operator would: `cpdrec orgs create`, the synthetic
-framework added to the store, `cpdrec catalogue import`, `cpdrec keys create`. Requests then
+The data folder is filled the way an operator would: `cpdrec orgs create`,
+`cpdrec frameworks import`, `cpdrec catalogue import`, `cpdrec keys create`. Requests then
 carry the key in the one header `auth_headers` builds.
 """
 
@@ -23,15 +23,6 @@ from recommender.activities import write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG = "bench"
-
-_ADD_FRAMEWORK = """
-import sys
-from recommender.frameworks import load_framework
-from service import store
-from service.cli.common import store_session
-with store_session() as session:
-    store.add_framework(session, sys.argv[2], load_framework(sys.argv[1]))
-"""
 
 
 def auth_headers(key: str | None) -> dict[str, str]:
@@ -85,7 +76,7 @@ def prepare(
     data = DataDir(root, org, None, env)
     if org != "local":  # `local` exists from the start, open to unauthenticated requests
         data.cli("orgs", "create", org, "--no-shared-catalogue")
-    run([sys.executable, "-c", _ADD_FRAMEWORK, str(framework_file), org], env)
+    data.cli("frameworks", "import", str(framework_file), "--org", org)
     started = time.perf_counter()
     data.cli("catalogue", "import", str(catalogue_file), "--org", org)
     data.seconds["catalogue import"] = time.perf_counter() - started

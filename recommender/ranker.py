@@ -12,6 +12,7 @@ Everything after that works on those candidates with plain numpy gathers: see be
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from recommender.activities import FORMATS, Activity, Tag
-from recommender.cells import CellSpace, entries, normalise_rows
+from recommender.cells import CellSpace, normalise_rows
+from recommender.diversity import Pool, diversify
+from recommender.errors import InvalidInput
 from recommender.explain import explain
 from recommender.frameworks import Framework, by_id
 from recommender.profiles import Constraints, Gap, GapProfile, check_profile, gaps
@@ -163,49 +166,77 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
 
     def rank(self, profile: GapProfile, limit: int = 5) -> list[Recommendation]:
         """The best `limit` activities for one profile, best first, each explained."""
-        scored = self._score(profile)
+        return self._ranked([profile], [self._score(profile)], limit)[0]
+
+    def rank_many(
+        self, profiles: Iterable[GapProfile], limit: int = 5
+    ) -> Iterator[list[Recommendation]]:
+        """Rank a stream of profiles lazily, one list per profile, in input order.
+
+        Profiles are scored BATCH at a time (one sparse product, one diversity pass), and
+        nothing is kept from one batch to the next, so memory stays flat however long the
+        stream. An invalid profile raises once the lists before it have been yielded.
+        """
+        stream = iter(profiles)
+        while chunk := list(itertools.islice(stream, BATCH)):
+            scored, error = self._score_many(chunk)
+            yield from self._ranked(chunk, scored, limit)
+            if error is not None:
+                raise error
+
+    def _ranked(
+        self, profiles: Sequence[GapProfile], scored: Sequence[_Scored], limit: int
+    ) -> list[list[Recommendation]]:
+        """Pool, diversify and explain already scored profiles (as many as are scored)."""
+        pools = [self._pool(s, limit) for s in scored]
+        picked = diversify(
+            self.items_,
+            self.space_.strand_of_cell,
+            len(self.space_.strands),
+            pools,
+            diversity=self.diversity,
+            limit=limit,
+        )
+        lists = []
+        for profile, s, pool, (picks, scores) in zip(profiles, scored, pools, picked, strict=False):
+            chosen = pool.rows[picks].tolist()
+            matched = (
+                matched_terms(self.texts_, s.text_query, chosen)
+                if s.text_query is not None
+                else [[] for _ in chosen]
+            )
+            relevance = pool.relevance[picks].tolist()
+            lists.append(
+                [
+                    self._recommendation(row, score, relevance[k], matched[k], profile, s)
+                    for k, (row, score) in enumerate(zip(chosen, scores, strict=True))
+                ]
+            )
+        return lists
+
+    def _pool(self, scored: _Scored, limit: int) -> Pool:
+        """The candidates the diversity step chooses from: the `max(10 × limit, 50)` most
+        relevant (ties at the cut as argpartition leaves them), by relevance then id."""
         rows, rel = scored.rows, scored.relevance
         if len(rows) and rel.min() <= 1e-12:
             keep = rel > 1e-12
             rows, rel = rows[keep], rel[keep]
         if limit <= 0 or len(rows) == 0:
-            return []
+            return Pool(_NO_ROWS, np.zeros(0), scored.query)
         pool = max(limit * 10, 50)
         if len(rows) > pool:
             top = np.argpartition(-rel, pool - 1)[:pool]
             top = top[np.lexsort((self.id_order_[rows[top]], -rel[top]))]
         else:  # the pool is every candidate: sorting them gives the same order
             top = np.lexsort((self.id_order_[rows], -rel))
-        rows, rel = rows[top], rel[top]
-        picks, scores = self._diversify(rows, rel, scored.query, limit)
-        chosen = rows[picks].tolist()
-        matched = (
-            matched_terms(self.texts_, scored.text_query, chosen)
-            if scored.text_query is not None
-            else [[] for _ in chosen]
-        )
-        relevance = rel[picks].tolist()
-        return [
-            self._recommendation(row, score, relevance[k], matched[k], profile, scored)
-            for k, (row, score) in enumerate(zip(chosen, scores, strict=True))
-        ]
+        return Pool(rows[top], rel[top], scored.query)
 
-    def rank_many(
-        self, profiles: Iterable[GapProfile], limit: int = 5
-    ) -> Iterator[list[Recommendation]]:
-        """Rank a stream of profiles lazily, one list per profile, in input order; nothing is
-        kept between profiles, so memory stays flat however long the stream."""
-        for profile in profiles:
-            yield self.rank(profile, limit)
-
-    def _score(self, profile: GapProfile) -> _Scored:
-        """The activities serving a gap and their relevance: `items_ @ q / |q|` read through
-        the columns of the gap cells only, then the text boost and the constraints."""
+    def _prepare(self, profile: GapProfile) -> _Prepared:
+        """Check the profile and weigh its gaps: the query vector and its norm."""
         if "items_" not in self.__dict__:  # sklearn's check costs microseconds per request
             check_is_fitted(self, "items_")
         framework = check_profile(profile, self.frameworks_)
         found = gaps(profile, framework)
-        by_strand = {gap.strand: gap for gap in found}
         weights = self.space_.query_weights(
             framework,
             found,
@@ -215,11 +246,65 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         q = np.zeros(self.space_.n_cells)
         q[list(weights)] = list(weights.values())
         norm = math.sqrt(q.dot(q))  # as np.linalg.norm
-        if norm == 0:
-            return _Scored(framework, by_strand, q, _NO_ROWS, np.zeros(0), None)
-        rows, rel = self._serving(sorted(weights), q / norm)
+        return _Prepared(framework, {gap.strand: gap for gap in found}, sorted(weights), q, norm)
+
+    def _score(self, profile: GapProfile) -> _Scored:
+        """The activities serving a gap and their relevance: `items_ @ q / |q|` read through
+        the columns of the gap cells only, then the text boost and the constraints."""
+        prep = self._prepare(profile)
+        if prep.norm == 0:
+            return self._finish(profile, prep, _NO_ROWS, np.zeros(0))
+        rows, rel = self._serving(prep.cells, prep.query / prep.norm)
+        return self._finish(profile, prep, rows, rel)
+
+    def _score_many(
+        self, profiles: Sequence[GapProfile]
+    ) -> tuple[list[_Scored], InvalidInput | None]:
+        """`_score` for a batch, with one sparse product for all of them; stops at the first
+        invalid profile and returns its error beside the profiles before it."""
+        prepared: list[_Prepared] = []
+        error = None
+        for profile in profiles:
+            try:
+                prepared.append(self._prepare(profile))
+            except InvalidInput as exc:
+                error = exc
+                break
+        indptr, cells, weights = [0], [], []
+        for prep in prepared:
+            if prep.norm > 0:
+                cells += prep.cells
+                weights += (prep.query[prep.cells] / prep.norm).tolist()
+            indptr.append(len(cells))
+        queries = sp.csr_matrix(
+            (np.array(weights), np.array(cells, dtype=np.intp), np.array(indptr)),
+            shape=(len(prepared), self.space_.n_cells),
+        )
+        # profiles × activities; sums run over each profile's cells in column order
+        product = sp.csr_matrix(queries @ self.items_by_cell_.T)
+        product.sort_indices()
+        scored = []
+        for k, (profile, prep) in enumerate(zip(profiles, prepared, strict=False)):
+            start, end = product.indptr[k], product.indptr[k + 1]
+            rows = product.indices[start:end].astype(np.intp)
+            scored.append(self._finish(profile, prep, rows, product.data[start:end]))
+        return scored, error
+
+    def _finish(
+        self,
+        profile: GapProfile,
+        prep: _Prepared,
+        rows: NDArray[np.intp],
+        rel: NDArray[np.float64],
+    ) -> _Scored:
+        """Apply the text boost and the constraints to the serving rows' relevance."""
         text_query = None
-        if profile.query and self.query_weight > 0 and self.text_vectoriser_ is not None:
+        if (
+            len(rows)
+            and profile.query
+            and self.query_weight > 0
+            and self.text_vectoriser_ is not None
+        ):
             text_query = make_text_query(self.text_vectoriser_, profile.query)
             text = text_scores(self.texts_, text_query)[rows]
             top = text.max(initial=0.0)
@@ -227,8 +312,9 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
                 rel = rel * ((1 - self.query_weight) + self.query_weight * text / top)
         c = profile.constraints
         if c.formats is not None or c.max_duration_hours is not None or c.max_cost is not None:
+            rel = rel.copy()
             rel[~self._allowed(c, rows)] = 0.0
-        return _Scored(framework, by_strand, q, rows, rel, text_query)
+        return _Scored(prep.framework, prep.gaps, prep.query, rows, rel, text_query)
 
     def _serving(
         self, cells: list[int], q_unit: NDArray[np.float64]
@@ -268,44 +354,6 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
                 allowed &= self.costs_[rows] <= c.max_cost
         return allowed
 
-    def _gap_coverage(self, rows: NDArray[np.intp], q: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Per item, the share of each gap strand's weight it addresses (items × strands)."""
-        owner, cells, values = entries(self.items_, rows)
-        n_strands = len(self.space_.strands)
-        coverage = np.bincount(
-            owner * n_strands + self.space_.strand_of_cell[cells],
-            weights=values * q[cells],
-            minlength=len(rows) * n_strands,
-        ).reshape(len(rows), n_strands)
-        norms = np.sqrt((coverage * coverage).sum(axis=1))  # as np.linalg.norm(axis=1)
-        norms[norms == 0] = 1.0
-        shares: NDArray[np.float64] = coverage / norms[:, None]
-        return shares
-
-    def _diversify(
-        self, top: NDArray[np.intp], rel: NDArray[np.float64], q: NDArray[np.float64], limit: int
-    ) -> tuple[list[int], list[float]]:
-        """Greedy re-rank: score = relevance × Π (1 − diversity × similarity to each pick).
-
-        `top` are candidate rows, best first, and `rel` their relevance; returns the positions
-        picked in `top` and their scores. Similarity is between the gaps two items address, so
-        a second item for the same gap is discounted while one for a different gap is not.
-        Each item's score can only fall as picks accumulate, so the scores never increase.
-        """
-        coverage = self._gap_coverage(top, q)
-        discount = np.ones(len(top))
-        chosen: list[int] = []
-        scores: list[float] = []
-        for _ in range(min(limit, len(top))):
-            current = rel * discount
-            current[chosen] = -np.inf
-            best = int(current.argmax())  # ties: earlier in `top`, i.e. by id
-            chosen.append(best)
-            scores.append(float(current[best]))
-            # shares are non-negative, so clipping the similarity to [0, 1] is a minimum
-            discount *= 1.0 - self.diversity * np.minimum(coverage @ coverage[best], 1.0)
-        return chosen, scores
-
     def _recommendation(
         self,
         row: int,
@@ -339,6 +387,17 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A checked profile: its framework, gaps by strand, query weights and their norm."""
+
+    framework: Framework
+    gaps: Mapping[str, Gap]
+    cells: list[int]
+    query: NDArray[np.float64]
+    norm: float
+
+
+@dataclass(frozen=True, slots=True)
 class _Scored:
     """One profile's candidates: the activities serving a gap (ascending rows) and their
     relevance after the text boost and the constraints (0 where a constraint fails)."""
@@ -352,6 +411,8 @@ class _Scored:
 
 
 _NO_ROWS = np.zeros(0, dtype=np.intp)
+BATCH = 64
+"""Profiles `rank_many` scores together: large enough to spread the per-call overheads."""
 
 
 def allowed_mask(

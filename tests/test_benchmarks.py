@@ -9,6 +9,7 @@ from benchmarks import inprocess
 from benchmarks.http_load import lua_script
 from benchmarks.report import table
 from benchmarks.synthetic import LEVELS, N_STRANDS, Synthetic
+from recommender.ranker import GapRanker
 
 
 def test_in_process_part_runs_and_reports_every_figure() -> None:
@@ -42,3 +43,12 @@ def test_wrk_script_carries_bodies_headers_and_pacing() -> None:
     assert '{"a": 1}' in script and "Bearer k" in script
     assert re.search(r"delay = function\(\)", script) and "12.500" in script
     assert "delay" not in lua_script("GET", "/noop", {}, [], 0)
+
+
+def test_the_batched_path_measured_returns_what_rank_returns() -> None:
+    synthetic = Synthetic.make(1)
+    ranker = GapRanker().fit([synthetic.framework], synthetic.activities(400))
+    profiles = list(synthetic.profiles(150))  # over two batches, with queries and constraints
+    batched = [[r.to_dict() for r in recs] for recs in ranker.rank_many(profiles, 7)]
+    assert batched == [[r.to_dict() for r in ranker.rank(p, 7)] for p in profiles]
+    assert sum(1 for recs in batched if recs) > 100
