@@ -49,7 +49,9 @@ def tags_of(rows: Sequence[ActivityRow], snapshot: Snapshot) -> list[list[Scored
     out: list[list[ScoredTag]] = []
     stale: list[int] = []
     for i, activity in enumerate(activities):
-        if snapshot.activities.get(activity.id) == activity or activity.tags:
+        if activity.tags:
+            out.append([ScoredTag(tag, 1.0, inferred=False) for tag in activity.tags])
+        elif snapshot.activities.get(activity.id) == activity:
             out.append(snapshot.ranker.tags_for(activity))
         else:
             out.append([])
