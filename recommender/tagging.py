@@ -39,6 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
@@ -69,6 +70,7 @@ class Sample:
 
 
 MIN_ACTIVITIES_TO_CALIBRATE = 20
+MAX_TRAINING_ACTIVITIES = 1000
 STRAND_FEATURES = (
     "similarity / best strand's",
     "probability / best strand's",
@@ -92,17 +94,24 @@ def background_corpus() -> list[str]:
 
 
 class _Scorer:
-    """Uncalibrated strand and level scores; refitted per fold during calibration."""
+    """Uncalibrated strand and level scores; refitted per fold during calibration, over one
+    vectoriser fitted once per `TagInferrer.fit` (tokenising dominates the cost of a fit)."""
 
-    def __init__(self, space: CellSpace, level_of_cell: NDArray[np.intp], seed: int) -> None:
+    def __init__(
+        self,
+        space: CellSpace,
+        level_of_cell: NDArray[np.intp],
+        vectoriser: TfidfVectorizer,
+        seed: int,
+    ) -> None:
         self.space = space
         self.level_of_cell = level_of_cell  # index of each cell's (framework, level) pair
+        self.vectoriser = vectoriser
         self.seed = seed
 
-    def fit(self, samples: Sequence[Sample]) -> _Scorer:
+    def fit(self, samples: Sequence[Sample], X: sp.csr_matrix) -> _Scorer:
+        """Learn from `samples`, whose normalised vectors are the rows of `X`."""
         space = self.space
-        self.vectoriser = make_vectoriser().fit([s.text for s in samples])
-        X = normalise_rows(self.vectoriser.transform([s.text for s in samples]))
         labels = np.full(len(samples), len(space.strands))  # background class by default
         rows: list[int] = []
         cols: list[int] = []
@@ -122,7 +131,7 @@ class _Scorer:
         self.cell_centroids = normalise_rows(sp.csr_matrix(members @ X))
         self.strand_centroids = normalise_rows(_binary(space.cell_to_strand.T @ members) @ X)
         self.level_centroids = normalise_rows(_binary(cell_to_level.T @ members) @ X)
-        # saga: same optimum as lbfgs here, several times faster on wide sparse TF-IDF
+        # saga: the same optimum as lbfgs here, several times faster on wide sparse TF-IDF
         self.classifier = LogisticRegression(
             C=10.0, solver="saga", max_iter=3000, class_weight="balanced", random_state=self.seed
         )
@@ -130,9 +139,12 @@ class _Scorer:
         return self
 
     def score(self, texts: Sequence[str]) -> _Scores:
-        """Per text: strand similarity, strand (+ background) probability, cell similarity,
-        level-centroid similarity per cell, and cue position (NaN without cues)."""
-        X = normalise_rows(self.vectoriser.transform(texts))
+        return self.score_rows(normalise_rows(self.vectoriser.transform(texts)), texts)
+
+    def score_rows(self, X: sp.csr_matrix, texts: Sequence[str]) -> _Scores:
+        """Per text (vectorised in `X`): strand similarity, strand (+ background)
+        probability, cell similarity, level-centroid similarity per cell, and cue position
+        (NaN without cues)."""
         proba = np.zeros((len(texts), len(self.space.strands) + 1))
         proba[:, self.classifier.classes_] = self.classifier.predict_proba(X)
         cues = [cue_position(level_cues(t)) for t in texts]
@@ -229,13 +241,15 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
         samples = self._samples(frameworks, activities)
         self.n_training_activities_ = sum(1 for s in samples if s.kind == "activity")
         self.cold_start_ = self.n_training_activities_ < MIN_ACTIVITIES_TO_CALIBRATE
+        self.vectoriser_ = make_vectoriser().fit([s.text for s in samples])
+        X = normalise_rows(self.vectoriser_.transform([s.text for s in samples]))
         if self.cold_start_:
             self.level_model_, self.calibrator_ = _cold_start_models()
         else:
-            held_out = self._out_of_fold(samples)
+            held_out = self._out_of_fold(samples, X)
             self.level_model_ = self._fit_level_model(held_out)
             self.calibrator_ = self._fit_calibrator(held_out)
-        self.scorer_ = self._scorer().fit(samples)
+        self.scorer_ = self._scorer().fit(samples, X)
         return self
 
     def _set_space(self, frameworks: Sequence[Framework]) -> None:
@@ -253,7 +267,7 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
         self.level_of_cell_ = np.array([index[pair] for pair in levels], dtype=np.intp)
 
     def _scorer(self) -> _Scorer:
-        return _Scorer(self.space_, self.level_of_cell_, self.random_state)
+        return _Scorer(self.space_, self.level_of_cell_, self.vectoriser_, self.random_state)
 
     def _samples(
         self, frameworks: Sequence[Framework], activities: Sequence[Activity]
@@ -266,35 +280,61 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
                     samples.extend(
                         Sample(f"{strand.title}. {s}", cell, "statement") for s in statements
                     )
-        for activity in activities:
-            cells = frozenset(
-                (t.framework, t.strand, t.level)
-                for t in activity.tags
-                if self.space_.tag_column(t) is not None
+        tagged = [
+            Sample(a.text, cells, "activity")
+            for a in activities
+            if (
+                cells := frozenset(
+                    (t.framework, t.strand, t.level)
+                    for t in a.tags
+                    if self.space_.tag_column(t) is not None
+                )
             )
-            if cells:
-                samples.append(Sample(activity.text, cells, "activity"))
+        ]
+        samples.extend(self._spread(tagged))
         samples.extend(Sample(text, frozenset(), "background") for text in background_corpus())
         return samples
 
+    def _spread(self, tagged: list[Sample]) -> list[Sample]:
+        """At most MAX_TRAINING_ACTIVITIES of the tagged activities, spread evenly over the
+        strands: beyond that, more barely changes ~15 calibration numbers and two centroids
+        per cell, and fitting a 10k-activity catalogue stays within seconds."""
+        if len(tagged) <= MAX_TRAINING_ACTIVITIES:
+            return tagged
+        by_strand: dict[int, list[Sample]] = {}
+        rng = np.random.default_rng(self.random_state)
+        for i in rng.permutation(len(tagged)).tolist():
+            sample = tagged[i]
+            strand = int(self.space_.strand_of_cell[self.space_.column[min(sample.cells)]])
+            by_strand.setdefault(strand, []).append(sample)
+        per_strand = max(1, MAX_TRAINING_ACTIVITIES // len(by_strand))
+        return [s for members in by_strand.values() for s in members[:per_strand]]
+
     def _out_of_fold(
-        self, samples: Sequence[Sample], *, never_train: frozenset[str] = frozenset()
+        self,
+        samples: Sequence[Sample],
+        X: sp.csr_matrix,
+        *,
+        never_train: frozenset[str] = frozenset(),
     ) -> list[tuple[Sample, _Scores]]:
         """Each activity and background text scored by a model fitted without it.
 
         Framework statements always stay in training, as they do when a real activity is
         tagged; kinds in `never_train` are only ever scored.
         """
-        statements = [s for s in samples if s.kind == "statement"]
-        others = [s for s in samples if s.kind != "statement"]
+        always = [i for i, s in enumerate(samples) if s.kind == "statement"]
+        others = np.array([i for i, s in enumerate(samples) if s.kind != "statement"])
         scored: list[tuple[Sample, _Scores]] = []
         folds = KFold(n_splits=self.n_folds, shuffle=True, random_state=self.random_state)
-        for train, test in folds.split(np.arange(len(others))):
-            fitted = [others[i] for i in train if others[i].kind not in never_train]
-            scorer = self._scorer().fit([*statements, *fitted])
-            held_out = [others[i] for i in test]
-            scores = scorer.score([s.text for s in held_out])
-            scored.extend((sample, _row(scores, k)) for k, sample in enumerate(held_out))
+        for train, test in folds.split(others):
+            fitted = [*always, *(i for i in others[train] if samples[i].kind not in never_train)]
+            scorer = self._scorer().fit([samples[i] for i in fitted], X[fitted])
+            # words only the held-out texts use would be unknown to a model fitted without them
+            seen = np.zeros(X.shape[1])
+            seen[X[fitted].indices] = 1.0
+            held = normalise_rows(sp.csr_matrix(X[others[test]] @ sp.diags(seen)))
+            scores = scorer.score_rows(held, [samples[i].text for i in others[test]])
+            scored.extend((samples[i], _row(scores, k)) for k, i in enumerate(others[test]))
         return scored
 
     def _level_features(
@@ -488,7 +528,10 @@ def fit_cold_start_models(
     tagger = TagInferrer(random_state=random_state)
     tagger._set_space(frameworks)
     samples = tagger._samples(frameworks, activities)
-    held_out = tagger._out_of_fold(samples, never_train=frozenset({"activity"}))
+    known = [s.text for s in samples if s.kind != "activity"]  # as in a real cold start
+    tagger.vectoriser_ = make_vectoriser().fit(known)
+    X = normalise_rows(tagger.vectoriser_.transform([s.text for s in samples]))
+    held_out = tagger._out_of_fold(samples, X, never_train=frozenset({"activity"}))
     tagger.level_model_ = tagger._fit_level_model(held_out)
     calibrator = tagger._fit_calibrator(held_out)
     return {
