@@ -5,10 +5,13 @@ folder holding a synthetic 1k-activity catalogue. `wrk` (one thread; the server 
 core) drives, in turn:
 
 1. `GET /noop` at saturation;
-2. `POST /v1/recommendations` at saturation, rotating through 256 synthetic profiles;
-3. the same at half the throughput measured in 2: each of 8 connections waits an exponential
-   think time before its next request (wrk's `delay()` hook), which paces the load without a
-   second tool; wrk2's constant-rate mode is not packaged in Debian.
+2. `POST /v1/recommendations` at saturation, rotating through 256 synthetic profiles, each
+   request carrying an API key (`cpdrec keys create`);
+3. `POST /bench/recommend-inline` at saturation: the same route function without the key
+   check, database session and thread-pool hop (see `benchmarks/http_app.py`);
+4. `POST /v1/recommendations` at half the throughput measured in 2: each of 8 connections
+   waits an exponential think time before its next request (wrk's `delay()` hook), which paces
+   the load without a second tool; wrk2's constant-rate mode is not packaged in Debian.
 
 Ratios: recommend / no-op throughput, and recommend / the additive ceiling
 1 / (t_no-op + t_kernel), with t_no-op = 1 / no-op throughput and t_kernel the bare kernel's
@@ -155,6 +158,7 @@ def run(plan: Plan) -> list[Row]:
     synthetic = Synthetic.make(plan.seed)
     with tempfile.TemporaryDirectory(prefix="cpdrec-bench-") as tmp:
         data = prepare(Path(tmp), synthetic, plan.n_activities)
+        data.env["CPDREC_BENCH_ORG"] = data.org
         port = free_port()
         server = start(uvicorn_command(port), data.env, port)
         try:
@@ -186,6 +190,13 @@ def _measure(
         workdir=tmp,
     )
     rec = wrk(server, warm, seconds=plan.seconds, connections=plan.connections, workdir=tmp)
+    inline = wrk(
+        server,
+        lua_script("POST", "/bench/recommend-inline", headers, bodies, 0),
+        seconds=plan.seconds,
+        connections=plan.connections,
+        workdir=tmp,
+    )
     half_rate = rec.throughput / 2
     c = plan.half_load_connections
     think = max(0.0, c / half_rate - 1 / rec.throughput) * 1e3
@@ -197,7 +208,21 @@ def _measure(
         workdir=tmp,
     )
     t_kernel = kernel_seconds(synthetic, plan.n_activities)
-    return _rows(plan, noop, rec, half, t_kernel, server)
+    return _rows(plan, noop, rec, half, t_kernel, server) + _inline_rows(plan, noop, inline)
+
+
+def _inline_rows(plan: Plan, noop: Load, inline: Load) -> list[Row]:
+    """The route's work alone: on the event loop, without key check, session or thread hop."""
+    case = f"POST /bench/recommend-inline, saturated, {plan.connections} conns"
+    return [
+        Row(PART, case, "throughput", f"{inline.throughput:,.0f} req/s"),
+        Row(PART, case, "p50 / p99", f"{ms(inline.p50)} / {ms(inline.p99)}"),
+        Row(PART, case, "server CPU per request", us(inline.cpu_per_request)),
+        Row(PART, case, "inline / no-op throughput", f"{inline.throughput / noop.throughput:.2f}"),
+        Row(
+            PART, case, "errors", f"{inline.errors} of {inline.requests:,}", "0", inline.errors == 0
+        ),
+    ]
 
 
 def _rows(

@@ -183,7 +183,7 @@ def batch(s: Setup, n_profiles: int, *, time_limit: float = 120.0) -> list[Row]:
 class Plan:
     sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
     single_profiles: int = 2000
-    batch_profiles: tuple[int, ...] = (100_000, 100_000, 10_000)
+    batch_profiles: tuple[int, ...] = (20_000, 100_000, 10_000)  # the target case is 10k
     pool: int = 4096  # distinct profiles; longer streams cycle through them
     seed: int = 0
 
