@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,16 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; safe when several processes start at once."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        with open(f"{database}.migrate-lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # SQLite has no advisory locks; one machine does
+            _upgrade(engine)
+    else:
+        _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})

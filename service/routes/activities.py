@@ -7,18 +7,20 @@ read: two coordinators editing one activity get a 412 instead of silently overwr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Body, Header, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Header, Query, Response, status
+from sqlalchemy.orm import Session
 
-from recommender.activities import Activity, Format, Tag
+from recommender.activities import Activity, Format
 from recommender.tagging import ScoredTag
 from service import store
 from service.curation import Change, check_if_match, etag, own_row, validate
 from service.deps import Curator, PoolDep, PrincipalDep, SessionDep, SnapshotDep
-from service.models import ActivityRow
+from service.models import ActivityRow, Organisation
 from service.problems import (
     ERROR_RESPONSES,
     Conflict,
@@ -85,6 +87,54 @@ def activity_out(row: ActivityRow, tags: Sequence[ScoredTag]) -> ActivityOut:
 def _one(row: ActivityRow, snapshot: Snapshot, response: Response) -> ActivityOut:
     response.headers["ETag"] = etag(row)
     return activity_out(row, tags_of([row], snapshot)[0])
+
+
+@dataclass(frozen=True)
+class Editor:
+    """A coordinator's write to their organisation's catalogue, from checks to commit."""
+
+    session: Session
+    org: Organisation
+    change: Change
+    snapshot: Snapshot
+    response: Response
+    after_commit: Callable[[], None]
+
+    def own(self, activity_id: str, if_match: str | None) -> ActivityRow:
+        """Their own activity, provided they saw its current version."""
+        row = own_row(self.session, self.org, activity_id)
+        check_if_match(row, if_match)
+        return row
+
+    def validate(self, data: dict[str, Any]) -> Activity:
+        return validate(data, store.frameworks(self.session, self.org))
+
+    def done(self, row: ActivityRow) -> ActivityOut:
+        self.session.commit()
+        self.after_commit()
+        return _one(row, self.snapshot, self.response)
+
+
+def get_editor(
+    session: SessionDep,
+    caller: Curator,
+    snapshot: SnapshotDep,
+    pool: PoolDep,
+    response: Response,
+    background: BackgroundTasks,
+) -> Editor:
+    org = store.organisation(session, caller.org)
+    return Editor(
+        session,
+        org,
+        Change(session, org, caller.actor),
+        snapshot,
+        response,
+        lambda: background.add_task(pool.refresh),  # refit after the response is sent
+    )
+
+
+EditorDep = Annotated[Editor, Depends(get_editor)]
 
 
 @router.get("/activities", responses={**ERROR_RESPONSES, **responses()})
@@ -161,45 +211,23 @@ def get_activity(
 )
 def create_activity(
     body: Annotated[Activity, Body(description="An activity as in a JSON catalogue (CONTRACT §2)")],
-    session: SessionDep,
-    caller: Curator,
-    snapshot: SnapshotDep,
-    pool: PoolDep,
-    response: Response,
-    background: BackgroundTasks,
+    edit: EditorDep,
 ) -> ActivityOut:
     """Add an activity to your catalogue. An id already used by a shared activity makes your
     own version of it, which replaces the shared one for your organisation."""
-    org = store.organisation(session, caller.org)
-    activity = validate(body.model_dump(mode="json"), store.frameworks(session, org))
-    row = Change(session, org, caller.actor).create(activity)
-    session.commit()
-    background.add_task(pool.refresh)
-    response.headers["Location"] = f"/v1/activities/{quote(row.id, safe='')}"
-    return _one(row, snapshot, response)
+    row = edit.change.create(edit.validate(body.model_dump(mode="json")))
+    edit.response.headers["Location"] = f"/v1/activities/{quote(row.id, safe='')}"
+    return edit.done(row)
 
 
 @router.put("/activities/{activity_id}", responses=WRITE_ERRORS)
 def replace_activity(
-    activity_id: str,
-    body: Annotated[Activity, Body()],
-    session: SessionDep,
-    caller: Curator,
-    snapshot: SnapshotDep,
-    pool: PoolDep,
-    response: Response,
-    background: BackgroundTasks,
-    if_match: IfMatch = None,
+    activity_id: str, body: Annotated[Activity, Body()], edit: EditorDep, if_match: IfMatch = None
 ) -> ActivityOut:
     """Replace your activity; needs `If-Match`."""
-    org = store.organisation(session, caller.org)
-    row = own_row(session, org, activity_id)
-    check_if_match(row, if_match)
-    activity = validate(body.model_dump(mode="json"), store.frameworks(session, org))
-    Change(session, org, caller.actor).replace(row, activity)
-    session.commit()
-    background.add_task(pool.refresh)
-    return _one(row, snapshot, response)
+    row = edit.own(activity_id, if_match)
+    edit.change.replace(row, edit.validate(body.model_dump(mode="json")))
+    return edit.done(row)
 
 
 @router.patch(
@@ -221,81 +249,28 @@ def patch_activity(
             description="JSON Merge Patch (RFC 7396): the fields to change; null clears one",
         ),
     ],
-    session: SessionDep,
-    caller: Curator,
-    snapshot: SnapshotDep,
-    pool: PoolDep,
-    response: Response,
-    background: BackgroundTasks,
+    edit: EditorDep,
     if_match: IfMatch = None,
 ) -> ActivityOut:
     """Change some fields of your activity; needs `If-Match`."""
-    org = store.organisation(session, caller.org)
-    row = own_row(session, org, activity_id)
-    check_if_match(row, if_match)
+    row = edit.own(activity_id, if_match)
     current = store.to_activity(row).model_dump(mode="json")
-    merged = {**current, **body, "id": body.get("id", row.id)}
-    activity = validate(merged, store.frameworks(session, org))
-    Change(session, org, caller.actor).replace(row, activity)
-    session.commit()
-    background.add_task(pool.refresh)
-    return _one(row, snapshot, response)
-
-
-def _set_archived(
-    archived: bool,
-    activity_id: str,
-    session: SessionDep,
-    caller: Curator,
-    snapshot: SnapshotDep,
-    pool: PoolDep,
-    response: Response,
-    background: BackgroundTasks,
-    if_match: str | None,
-) -> ActivityOut:
-    org = store.organisation(session, caller.org)
-    row = own_row(session, org, activity_id)
-    check_if_match(row, if_match)
-    Change(session, org, caller.actor).set_archived(row, archived)
-    session.commit()
-    background.add_task(pool.refresh)
-    return _one(row, snapshot, response)
+    edit.change.replace(row, edit.validate({**current, **body, "id": body.get("id", row.id)}))
+    return edit.done(row)
 
 
 @router.post("/activities/{activity_id}/archive", responses=WRITE_ERRORS)
-def archive_activity(
-    activity_id: str,
-    session: SessionDep,
-    caller: Curator,
-    snapshot: SnapshotDep,
-    pool: PoolDep,
-    response: Response,
-    background: BackgroundTasks,
-    if_match: IfMatch = None,
-) -> ActivityOut:
+def archive_activity(activity_id: str, edit: EditorDep, if_match: IfMatch = None) -> ActivityOut:
     """Withdraw an activity from recommendations, keeping it and its history; needs `If-Match`.
 
     There is no hard delete: curated work is never lost by one click."""
-    return _set_archived(
-        True, activity_id, session, caller, snapshot, pool, response, background, if_match
-    )
+    return edit.done(edit.change.set_archived(edit.own(activity_id, if_match), True))
 
 
 @router.post("/activities/{activity_id}/restore", responses=WRITE_ERRORS)
-def restore_activity(
-    activity_id: str,
-    session: SessionDep,
-    caller: Curator,
-    snapshot: SnapshotDep,
-    pool: PoolDep,
-    response: Response,
-    background: BackgroundTasks,
-    if_match: IfMatch = None,
-) -> ActivityOut:
+def restore_activity(activity_id: str, edit: EditorDep, if_match: IfMatch = None) -> ActivityOut:
     """Bring an archived activity back; needs `If-Match`."""
-    return _set_archived(
-        False, activity_id, session, caller, snapshot, pool, response, background, if_match
-    )
+    return edit.done(edit.change.set_archived(edit.own(activity_id, if_match), False))
 
 
 @router.get("/activities/{activity_id}/tag-suggestions", responses=responses(NotFound))
@@ -326,26 +301,9 @@ def tag_suggestions(
 
 @router.post("/activities/{activity_id}/tag-suggestions/review", responses=WRITE_ERRORS)
 def review_tags(
-    activity_id: str,
-    body: TagReview,
-    session: SessionDep,
-    caller: Curator,
-    snapshot: SnapshotDep,
-    pool: PoolDep,
-    response: Response,
-    background: BackgroundTasks,
-    if_match: IfMatch = None,
+    activity_id: str, body: TagReview, edit: EditorDep, if_match: IfMatch = None
 ) -> ActivityOut:
     """Accept suggestions (they become given tags) or reject them; needs `If-Match`."""
-    org = store.organisation(session, caller.org)
-    row = own_row(session, org, activity_id)
-    check_if_match(row, if_match)
-    accepted: list[Tag] = list(body.accept)
-    validate(
-        {**store.to_activity(row).model_dump(mode="json"), "tags": accepted},
-        store.frameworks(session, org),
-    )
-    Change(session, org, caller.actor).review_tags(row, accepted, body.reject)
-    session.commit()
-    background.add_task(pool.refresh)
-    return _one(row, snapshot, response)
+    row = edit.own(activity_id, if_match)
+    edit.validate({**store.to_activity(row).model_dump(mode="json"), "tags": body.accept})
+    return edit.done(edit.change.review_tags(row, body.accept, body.reject))
