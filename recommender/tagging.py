@@ -480,15 +480,16 @@ class _Logistic:
 
     @classmethod
     def fit(cls, features: NDArray[np.float64], labels: NDArray[np.bool_]) -> _Logistic:
-        """Barely regularised: strong regularisation on small-valued features would pull
-        every probability towards the base rate, i.e. make confidences too modest."""
+        """Lightly regularised (C=1 on standardised features). With C=100 the eight-feature
+        calibrator fitted its training folds too closely: on held-out activities, tags at
+        0.5-0.8 were right ~10 points less often than they said (ECE 0.024 -> 0.013)."""
         if labels.all() or not labels.any():
             features = np.vstack([features, np.zeros_like(features[:1])])
             labels = np.append(labels, not labels[0])
         mean = features.mean(axis=0)
         scale = features.std(axis=0)
         scale[scale == 0] = 1.0
-        model = LogisticRegression(C=100.0, max_iter=5000).fit((features - mean) / scale, labels)
+        model = LogisticRegression(C=1.0, max_iter=5000).fit((features - mean) / scale, labels)
         return cls(mean, scale, model.coef_[0], float(model.intercept_[0]))
 
     def predict_proba(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
