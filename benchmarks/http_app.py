@@ -38,6 +38,6 @@ def create() -> FastAPI:
         body: RecommendationRequest, request: Request
     ) -> RecommendationResponse:
         pool: RankerPool = request.state.pool
-        return recommend(body, pool.get(org), caller)
+        return await recommend(body, pool.get(org), caller)
 
     return app

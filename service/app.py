@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "settings": settings,
                 "engine": engine,
                 "pool": pool,
-                "access": Access(settings.key_secret(), open_access),
+                "access": Access(settings.key_secret(), open_access, settings.key_cache_seconds),
             }
         finally:
             pool.close()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from service import accounts, keys
@@ -16,14 +19,6 @@ from service.models import LOCAL
 from service.problems import Forbidden, Unauthorized
 from service.rankers import RankerPool, Snapshot
 from service.settings import Settings
-
-
-@dataclass
-class Access:
-    """How callers are authenticated; `open` ends for good once a key exists."""
-
-    secret: bytes
-    open: bool
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,30 @@ class Principal:
             raise Forbidden(f"this key lacks the {scope!r} scope")
 
 
-def get_settings(request: Request) -> Settings:
+@dataclass
+class Access:
+    """How callers are authenticated; `open` ends for good once a key exists.
+
+    A verified key is remembered for `ttl` seconds, so most requests need no database: a
+    revoked key stops working in every process within that time.
+    """
+
+    secret: bytes
+    open: bool
+    ttl: float = 5.0
+    _verified: dict[str, tuple[Principal, float]] = field(default_factory=dict)
+
+    def cached(self, token: str) -> Principal | None:
+        hit = self._verified.get(keys.digest(token, self.secret))
+        return hit[0] if hit and hit[1] > time.monotonic() else None
+
+    def remember(self, token: str, principal: Principal) -> None:
+        if len(self._verified) > 10_000:  # forget everything rather than grow without bound
+            self._verified.clear()
+        self._verified[keys.digest(token, self.secret)] = (principal, time.monotonic() + self.ttl)
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.state.settings
     return settings
 
@@ -50,7 +68,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_pool(request: Request) -> RankerPool:
+async def get_pool(request: Request) -> RankerPool:
     pool: RankerPool = request.state.pool
     return pool
 
@@ -65,30 +83,47 @@ _bearer = HTTPBearer(
 )
 
 
-def get_principal(
+async def get_principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller, from the in-process cache when possible; async, so a cached key costs no
+    thread-pool hop and no database round trip."""
     access: Access = request.state.access
+    engine: Engine = request.state.engine
     if credentials is None:
-        if access.open and not accounts.any_key_exists(session):
+        if access.open and not await run_in_threadpool(_any_key_exists, engine):
             return Principal(LOCAL, "open-access", keys.SCOPES)
         access.open = False
         raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
-    key = accounts.authenticate(session, credentials.credentials, access.secret)
-    if key is None:
-        raise Unauthorized("the API key is unknown, revoked or expired")
-    return Principal(key.org, f"key:{key.id}", tuple(key.scopes))
+    token = credentials.credentials
+    principal = access.cached(token)
+    if principal is None:
+        principal = await run_in_threadpool(_authenticate, engine, token, access.secret)
+        if principal is None:
+            raise Unauthorized("the API key is unknown, revoked or expired")
+        access.remember(token, principal)
+    return principal
+
+
+def _any_key_exists(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return accounts.any_key_exists(session)
+
+
+def _authenticate(engine: Engine, token: str, secret: bytes) -> Principal | None:
+    with Session(engine) as session:
+        key = accounts.authenticate(session, token, secret)
+        return Principal(key.org, f"key:{key.id}", tuple(key.scopes)) if key else None
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def scoped(scope: Scope) -> Callable[[Principal], Principal]:
+def scoped(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency granting access only to callers with `scope` (or `admin`)."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         principal.require(scope)
         return principal
 
@@ -100,8 +135,12 @@ Curator = Annotated[Principal, Depends(scoped("catalogue:write"))]
 Admin = Annotated[Principal, Depends(scoped("admin"))]
 
 
-def get_snapshot(principal: PrincipalDep, pool: PoolDep) -> Snapshot:
-    return pool.get(principal.org)
+async def get_snapshot(principal: PrincipalDep, pool: PoolDep) -> Snapshot:
+    """The caller's ranker; only an organisation's first request waits (off the event loop)."""
+    snapshot = pool.current(principal.org)
+    if snapshot is None:
+        snapshot = await run_in_threadpool(pool.get, principal.org)
+    return snapshot
 
 
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]

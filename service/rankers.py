@@ -81,6 +81,10 @@ class RankerPool:
         self._poller = threading.Thread(target=poll, name="ranker-poll", daemon=True)
         self._poller.start()
 
+    def current(self, org_id: str) -> Snapshot | None:
+        """The snapshot in use, without ever building one."""
+        return self._snapshots.get(org_id)
+
     def get(self, org_id: str) -> Snapshot:
         snapshot = self._snapshots.get(org_id)
         if snapshot is not None:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     open_access: bool = True
     """Serve without API keys, as the `local` organisation, until the first key is created.
     False requires keys from the start."""
+    key_cache_seconds: float = 5.0
+    """How long a process trusts a verified API key before checking it again (revocation
+    reaches every process within this time)."""
     refresh_seconds: float = 2.0
     """How often each process checks whether the catalogue changed (in other processes too)."""
 

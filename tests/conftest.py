@@ -90,6 +90,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         models_dir=tmp_path / "models",
         database_url=database_url,
         refresh_seconds=0.2,
+        key_cache_seconds=1,
     )
 
 

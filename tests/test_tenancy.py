@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,6 +66,11 @@ def test_wrong_revoked_and_malformed_keys_get_401(api: TestClient, tenants: Tena
         problem(api.get("/v1/frameworks", headers={"Authorization": f"Bearer {bad}"}), 401)
     key_id = token.split("_")[1]
     assert run_cli("keys", "revoke", key_id)[0] == 0
+    # the process trusts a verified key for key_cache_seconds (1 s in these tests)
+    deadline = time.monotonic() + 10
+    while api.post("/v1/recommendations", json=PROFILE, headers=good).status_code == 200:
+        assert time.monotonic() < deadline, "a revoked key kept working"
+        time.sleep(0.1)
     problem(api.post("/v1/recommendations", json=PROFILE, headers=good), 401)
 
 
@@ -262,8 +268,6 @@ def test_recommendations_use_only_the_callers_catalogue(
 
 def wait_until_current(api: TestClient, headers: dict[str, str], seconds: float = 30) -> None:
     """Block until the caller's ranker reflects the latest catalogue version."""
-    import time
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if api.get("/v1/catalogue/status", headers=headers).json()["up_to_date"]:
