@@ -48,7 +48,7 @@ from sklearn.utils.validation import check_is_fitted
 from recommender.activities import Activity, Tag
 from recommender.cells import Cell, CellSpace, normalise_rows
 from recommender.frameworks import Framework
-from recommender.text import cue_position, level_cues, make_vectoriser
+from recommender.text import cue_position, level_cues, make_tagger_vectoriser
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +242,7 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
         samples = self._samples(frameworks, activities)
         self.n_training_activities_ = sum(1 for s in samples if s.kind == "activity")
         self.cold_start_ = self.n_training_activities_ < MIN_ACTIVITIES_TO_CALIBRATE
-        self.vectoriser_ = make_vectoriser().fit([s.text for s in samples])
+        self.vectoriser_ = make_tagger_vectoriser().fit([s.text for s in samples])
         X = normalise_rows(self.vectoriser_.transform([s.text for s in samples]))
         if self.cold_start_:
             self.level_model_, self.calibrator_ = _cold_start_models()
@@ -531,7 +531,7 @@ def fit_cold_start_models(
     tagger._set_space(frameworks)
     samples = tagger._samples(frameworks, activities)
     known = [s.text for s in samples if s.kind != "activity"]  # as in a real cold start
-    tagger.vectoriser_ = make_vectoriser().fit(known)
+    tagger.vectoriser_ = make_tagger_vectoriser().fit(known)
     X = normalise_rows(tagger.vectoriser_.transform([s.text for s in samples]))
     held_out = tagger._out_of_fold(samples, X, never_train=frozenset({"activity"}))
     tagger.level_model_ = tagger._fit_level_model(held_out)

@@ -8,10 +8,17 @@ maps onto any framework's levels whatever their number or labels.
 from __future__ import annotations
 
 import re
+from functools import cache
+from itertools import pairwise
 
 import numpy as np
+import snowballstemmer  # type: ignore[import-untyped]
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import (
+    ENGLISH_STOP_WORDS,
+    TfidfVectorizer,
+    strip_accents_unicode,
+)
 
 LOW_CUES = (
     "introduction",
@@ -103,6 +110,34 @@ def make_vectoriser() -> TfidfVectorizer:
         token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z-]+\b",
         dtype=np.float64,
     )
+
+
+_WORD = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z-]+\b")
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@cache
+def _stem(word: str) -> str:
+    return str(_STEMMER.stemWord(word))
+
+
+def stemmed_terms(text: str) -> list[str]:
+    """Stemmed words and neighbouring pairs, stop words dropped (`make_vectoriser`'s terms,
+    stemmed): "safeguarding"/"safeguard" or "leads"/"leading" count as one term."""
+    words = [
+        _stem(w)
+        for w in _WORD.findall(strip_accents_unicode(text.lower()))
+        if w not in ENGLISH_STOP_WORDS
+    ]
+    return [*words, *(f"{a} {b}" for a, b in pairwise(words))]
+
+
+def make_tagger_vectoriser() -> TfidfVectorizer:
+    """The tagger's TF-IDF: stemmed, unlike the ranker's query matching, where a profile's
+    query words are shown back to the user as matched terms. On the labelled set stemming
+    cut distractors tagged at >= 0.5 from 8 to 1 of 70 and raised held-out cell@1 0.761 ->
+    0.775, at some cost with no tagged activity at all (nDCG@5 0.852 -> 0.819)."""
+    return TfidfVectorizer(analyzer=stemmed_terms, sublinear_tf=True, dtype=np.float64)
 
 
 def level_cues(text: str) -> NDArray[np.float64]:
