@@ -28,7 +28,7 @@ from recommender.ranker import GapRanker
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: the ranker keeps CSC copies and id order (fitted attributes changed)
+FORMAT_VERSION = 3  # 2: CSC copies and id order; 3: inferred rows scaled by confidence
 KEEP_ARTIFACTS = 5
 
 

@@ -98,19 +98,23 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         self.activity_ids_ = np.array([a.id for a in activities], dtype=object)
         self.inferred_tags_ = self._infer(frameworks, activities)
         weighted = []
-        for activity in activities:
+        certainty = np.ones(len(activities))
+        for i, activity in enumerate(activities):
             inferred = self.inferred_tags_.get(activity.id)
             if inferred is None:
                 weighted.append([(tag, 1.0) for tag in activity.tags])
             else:
-                weighted.append(
-                    [
-                        (t.tag, t.confidence)
-                        for t in inferred
-                        if t.confidence >= self.min_tag_confidence
-                    ]
-                )
-        self.items_ = self.space_.item_matrix(weighted)
+                accepted = [
+                    (t.tag, t.confidence)
+                    for t in inferred
+                    if t.confidence >= self.min_tag_confidence
+                ]
+                weighted.append(accepted)
+                certainty[i] = max((c for _, c in accepted), default=1.0)
+        # Normalising a row would make a 0.55 inferred tag count like a given one: scale each
+        # inferred row back by the chance its best tag is right.
+        self.items_ = sp.diags(certainty) @ self.space_.item_matrix(weighted)
+        self.items_ = sp.csr_matrix(self.items_)
         self.items_by_cell_ = sp.csc_matrix(self.items_)
         self.cell_tags_ = tuple(
             Tag(framework=f, strand=s, level=lv) for f, s, lv in self.space_.cells
