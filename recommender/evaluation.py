@@ -7,7 +7,6 @@ of another domain, repeat themselves, or keep showing the same few items to ever
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -17,6 +16,7 @@ from typing import Protocol
 from recommender.activities import Activity
 from recommender.errors import InvalidInput, Problem
 from recommender.frameworks import Framework
+from recommender.jsonlines import json_lines
 from recommender.metrics import (
     catalogue_coverage,
     gap_coverage,
@@ -53,19 +53,11 @@ def read_judgements(
     """
     path = Path(path)
     source = str(path)
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput.single("", f"cannot read file: {exc}", source=source) from None
     grades: dict[str, dict[str, float]] = defaultdict(dict)
     problems = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem("", f"invalid JSON: {exc.msg}", source, number, exc.colno))
+    for number, row in json_lines(path):
+        if isinstance(row, Problem):
+            problems.append(row)
             continue
         try:
             grade = float(row["grade"])

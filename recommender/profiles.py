@@ -7,7 +7,6 @@ HTTP layer can point at the exact field.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from recommender.activities import Format
 from recommender.errors import InvalidInput, Problem
 from recommender.frameworks import FRAMEWORK_ID, Framework
+from recommender.jsonlines import json_lines
 from recommender.validation import problems_from_pydantic
 
 Priority = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -160,19 +160,10 @@ def _parse_lines(
     path: str | Path, frameworks: Mapping[str, Framework]
 ) -> Iterator[GapProfile | list[Problem]]:
     """Each non-blank line as a checked profile, or the problems that line has."""
-    path = Path(path)
     source = str(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput.single("", f"cannot read file: {exc}", source=source) from None
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield [Problem("", f"invalid JSON: {exc.msg}", source, number, exc.colno)]
+    for number, data in json_lines(path):
+        if isinstance(data, Problem):
+            yield [data]
             continue
         try:
             profile = parse_profile(data, source=source, line=number)

@@ -8,7 +8,6 @@ too). A truth entry with no tags is a distractor: nothing should be tagged to it
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from recommender.activities import Activity, Tag, check_tags
 from recommender.cells import Cell
 from recommender.errors import InvalidInput, Problem
 from recommender.frameworks import Framework
+from recommender.jsonlines import json_lines
 from recommender.metrics import Bin, brier_score, expected_calibration_error, reliability_table
 from recommender.tagging import ScoredTag, TagInferrer
 
@@ -40,19 +40,11 @@ def read_truth(
     `known_activities` every activity must be one of them."""
     path = Path(path)
     source = str(path)
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput.single("", f"cannot read file: {exc}", source=source) from None
     truth: dict[str, frozenset[Cell]] = {}
     problems: list[Problem] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem("", f"invalid JSON: {exc.msg}", source, number, exc.colno))
+    for number, row in json_lines(path):
+        if isinstance(row, Problem):
+            problems.append(row)
             continue
         try:
             activity = row["activity"]
