@@ -130,7 +130,7 @@ def list_keys(
 
 @keys_app.command("revoke")
 def revoke_key(key_id: Annotated[str, typer.Argument(help="The id `keys list` shows.")]) -> None:
-    """Revoke a key: requests with it fail from now on, in every server process."""
+    """Revoke a key: every server process refuses it within CPDREC_KEY_CACHE_SECONDS (5 s)."""
     with user_errors(), store_session() as session:
         accounts.revoke_key(session, key_id)
     typer.echo(f"revoked key {key_id}")
