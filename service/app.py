@@ -34,7 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 pool.get(LOCAL)  # fitted before the first request, not during it
             pool.start_polling(settings.refresh_seconds)
             yield {
-                "settings": settings,
                 "engine": engine,
                 "pool": pool,
                 "access": Access(settings.key_secret(), open_access, settings.key_cache_seconds),

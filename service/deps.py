@@ -1,4 +1,4 @@
-"""FastAPI dependencies: settings, database session, caller (API key) and their ranker."""
+"""FastAPI dependencies: database session, caller (API key) and their ranker."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from service.keys import Scope
 from service.models import LOCAL
 from service.problems import Forbidden, Unauthorized
 from service.rankers import RankerPool, Snapshot
-from service.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class Access:
 
     secret: bytes
     open: bool
-    ttl: float = 5.0
+    ttl: float
     _verified: dict[str, tuple[Principal, float]] = field(default_factory=dict)
 
     def cached(self, token: str) -> Principal | None:
@@ -55,11 +54,6 @@ class Access:
         if len(self._verified) > 10_000:  # forget everything rather than grow without bound
             self._verified.clear()
         self._verified[keys.digest(token, self.secret)] = (principal, time.monotonic() + self.ttl)
-
-
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.state.settings
-    return settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -73,7 +67,6 @@ async def get_pool(request: Request) -> RankerPool:
     return pool
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 PoolDep = Annotated[RankerPool, Depends(get_pool)]
 
