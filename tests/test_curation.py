@@ -218,12 +218,9 @@ def test_import_rejects_unknown_content_types_and_bad_json(client: TestClient) -
 
 
 def test_tag_suggestions_and_review(client: TestClient) -> None:
-    untagged = {
-        "tags": [],
-        "title": "Online safety for learners: spotting grooming and scams",
-        "description": "Teach learners to recognise online risks, report concerns and keep "
-        "personal data safe when using the college VLE and social media.",
-    }
+    # our own untagged copy of a shared activity the tagger can place (two suggestions)
+    shared = client.get("/v1/activities/A008").json()
+    untagged = {"tags": [], "title": shared["title"], "description": shared["description"]}
     _, etag = create(client, **untagged)
     suggestions = client.get("/v1/activities/C1/tag-suggestions").json()
     assert suggestions["given"] == [] and suggestions["suggestions"]

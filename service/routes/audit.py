@@ -23,7 +23,9 @@ def list_audit(
         str | None, Query(description="e.g. `activity:A017` or `key:1a2b3c4d5e6f`")
     ] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601 time")] = None,
-    before_id: Annotated[int | None, Query(description="Next page: the last id you saw")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Next page: the last id you saw")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditEventOut]:
     """Newest first. Actors are key ids, `cli` or `open-access`; no personal data."""
