@@ -90,11 +90,14 @@ def own_row(session: Session, org: Organisation, activity_id: str) -> ActivityRo
     return row
 
 
-@dataclass(frozen=True)
+@dataclass
 class Change:
+    """One request's or command's changes to an organisation's catalogue (one transaction)."""
+
     session: Session
     org: Organisation
     actor: str
+    _version_bumped: bool = False
 
     def create(self, activity: Activity) -> ActivityRow:
         if activity.id in store.own_activity_rows(self.session, self.org.id, [activity.id]):
@@ -171,4 +174,6 @@ class Change:
         row.version = (row.version or 0) + 1
         row.updated_by = self.actor
         audit.record(self.session, self.org.id, self.actor, action, f"activity:{row.id}", changes)
-        store.bump_version(self.session, self.org.id)
+        if not self._version_bumped:  # once per transaction: a 10k-row import is one change
+            store.bump_version(self.session, self.org.id)
+            self._version_bumped = True
