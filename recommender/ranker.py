@@ -345,18 +345,9 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         return serving[starts].astype(np.intp), sums
 
     def _allowed(self, c: Constraints, rows: NDArray[np.intp]) -> NDArray[np.bool_]:
-        """`allowed_mask` for some rows, with formats compared as small integer codes."""
-        allowed = np.ones(len(rows), dtype=bool)
-        if c.formats is not None:
-            wanted = np.zeros(len(FORMATS), dtype=bool)
-            wanted[[FORMATS.index(f) for f in c.formats]] = True
-            allowed &= wanted[self.format_codes_[rows]]
-        with np.errstate(invalid="ignore"):
-            if c.max_duration_hours is not None:
-                allowed &= self.durations_[rows] <= c.max_duration_hours
-            if c.max_cost is not None:
-                allowed &= self.costs_[rows] <= c.max_cost
-        return allowed
+        return constraint_mask(
+            c, self.format_codes_[rows], self.durations_[rows], self.costs_[rows]
+        )
 
     def _recommendation(
         self,
@@ -425,11 +416,25 @@ def allowed_mask(
     durations: NDArray[np.float64],
     costs: NDArray[np.float64],
 ) -> NDArray[np.bool_]:
-    """Which activities meet the hard constraints; an unknown (NaN) duration or cost fails a
-    limit on it. Public so that baseline rankers filter exactly as the product does."""
-    allowed = np.ones(len(formats), dtype=bool)
+    """Which activities meet the hard constraints. Public so that baseline rankers filter
+    exactly as the product does."""
+    codes = np.array([FORMATS.index(f) for f in formats], dtype=np.int8)
+    return constraint_mask(c, codes, durations, costs)
+
+
+def constraint_mask(
+    c: Constraints,
+    format_codes: NDArray[np.int8],
+    durations: NDArray[np.float64],
+    costs: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """The one hard-constraint rule, on formats as indexes into `FORMATS` (fast per request);
+    an unknown (NaN) duration or cost fails a limit on it."""
+    allowed = np.ones(len(format_codes), dtype=bool)
     if c.formats is not None:
-        allowed &= np.isin(formats, list(c.formats))
+        wanted = np.zeros(len(FORMATS), dtype=bool)
+        wanted[[FORMATS.index(f) for f in c.formats]] = True
+        allowed &= wanted[format_codes]
     with np.errstate(invalid="ignore"):
         if c.max_duration_hours is not None:
             allowed &= durations <= c.max_duration_hours
