@@ -104,11 +104,6 @@ class RankerPool:
                 if store.view_version(session, org) != snapshot.version:
                     self._schedule(org_id)
 
-    def wait(self) -> None:
-        """Block until scheduled rebuilds finish (tests and graceful shutdown)."""
-        for future in list(self._pending.values()):
-            future.result()
-
     def close(self) -> None:
         self._stop.set()
         if self._poller is not None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import pytest
 
 import catalogue
+from recommender import make_ranker
 from recommender.activities import Activity, load_catalogue
 from recommender.baselines import TfidfRetrieval
 from recommender.evaluation import evaluate, read_judgements
 from recommender.frameworks import Framework, by_id, load_frameworks
 from recommender.profiles import GapProfile, read_profiles
 from recommender.ranker import GapRanker
-from recommender.tagging import TagInferrer
 from tests.conftest import DATA
 
 EVAL = DATA / "eval"
@@ -60,7 +60,7 @@ def test_ndcg_at_5_stays_above_the_floor(
     labelled: tuple[list[GapProfile], Judgements],
 ) -> None:
     profiles, judgements = labelled
-    ranker = GapRanker(tagger=TagInferrer()).fit(eval_frameworks, eval_activities)
+    ranker = make_ranker().fit(eval_frameworks, eval_activities)
     report = evaluate(ranker, profiles, judgements, k=5)
     assert report.ndcg >= NDCG_FLOOR, report.per_profile
 
@@ -72,7 +72,7 @@ def test_an_untagged_catalogue_still_ranks_well_above_text_search(
 ) -> None:
     profiles, judgements = labelled
     untagged = [a.model_copy(update={"tags": ()}) for a in eval_activities]
-    ranker = GapRanker(tagger=TagInferrer()).fit(eval_frameworks, untagged)
+    ranker = make_ranker().fit(eval_frameworks, untagged)
     ndcg = evaluate(ranker, profiles, judgements, k=5).ndcg
     text = TfidfRetrieval().fit(eval_frameworks, eval_activities)
     assert ndcg >= STRIPPED_NDCG_FLOOR
