@@ -102,10 +102,7 @@ class Change:
     def create(self, activity: Activity) -> ActivityRow:
         if activity.id in store.own_activity_rows(self.session, self.org.id, [activity.id]):
             raise Conflict(f"activity {activity.id!r} exists; replace it with PUT")
-        row = ActivityRow(owner=self.org.id, id=activity.id, updated_by=self.actor)
-        self._apply(row, activity, "activity.create")
-        self.session.add(row)
-        return row
+        return self._insert(activity)
 
     def replace(self, row: ActivityRow, activity: Activity) -> ActivityRow:
         if activity.id != row.id:
@@ -146,13 +143,19 @@ class Change:
         for activity in activities:
             row = existing.get(activity.id)
             if row is None:
-                self.create(activity)
+                self._insert(activity)  # `existing` already showed it is new
                 counts["created"] += 1
             elif self._apply(row, activity, "activity.import", restore=True):
                 counts["updated"] += 1
             else:
                 counts["unchanged"] += 1
         return counts
+
+    def _insert(self, activity: Activity) -> ActivityRow:
+        row = ActivityRow(owner=self.org.id, id=activity.id, updated_by=self.actor)
+        self._apply(row, activity, "activity.create")
+        self.session.add(row)
+        return row
 
     def _apply(
         self, row: ActivityRow, activity: Activity, action: str, restore: bool = False

@@ -189,15 +189,15 @@ def test_a_failure_in_the_middle_of_an_import_changes_nothing(
     before = client.get("/v1/catalogue/export").text
     audit_before = client.get("/v1/audit").json()
     calls = {"n": 0}
-    real_create = Change.create
+    real_insert = Change._insert
 
-    def failing_create(self: Change, activity: Any) -> Any:
+    def failing_insert(self: Change, activity: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("disk full")
-        return real_create(self, activity)
+        return real_insert(self, activity)
 
-    monkeypatch.setattr(Change, "create", failing_create)
+    monkeypatch.setattr(Change, "_insert", failing_insert)
     rows = "".join(f"M{i},T{i},D,online,,,,,\n" for i in range(5))
     with TestClient(client.app, raise_server_exceptions=False) as failing:
         response = import_csv(failing, CSV_HEADER + "N1,After,D,online,,,,,\n" + rows)
