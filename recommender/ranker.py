@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -168,9 +169,39 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         norm = math.sqrt(scored.query.dot(scored.query))
         return scored.query / norm if norm > 0 else scored.query
 
-    def rank(self, profile: GapProfile, limit: int = 5) -> list[Recommendation]:
-        """The best `limit` activities for one profile, best first, each explained."""
-        return self._ranked([profile], [self._score(profile)], limit)[0]
+    def rank(
+        self,
+        profile: GapProfile,
+        limit: int = 5,
+        *,
+        exclude: Collection[str] = (),
+        adjuster: ScoreAdjuster | None = None,
+    ) -> list[Recommendation]:
+        """The best `limit` activities for one profile, best first, each explained.
+
+        `exclude` names activities never to offer (a person dismissed or completed them), as
+        hard as a constraint. `adjuster` rescales the relevance of activities that already serve
+        a gap (feedback from similar people); it cannot make an off-gap or filtered-out activity
+        appear, because relevance 0 stays 0.
+        """
+        scored = self._score(profile)
+        if exclude or adjuster is not None:
+            scored = self._adjusted(scored, exclude, adjuster)
+        return self._ranked([profile], [scored], limit)[0]
+
+    def _adjusted(
+        self, scored: _Scored, exclude: Collection[str], adjuster: ScoreAdjuster | None
+    ) -> _Scored:
+        rel = scored.relevance.copy()
+        if exclude:
+            rel[np.isin(self.activity_ids_[scored.rows], list(exclude))] = 0.0
+        if adjuster is not None and len(scored.rows):
+            norm = math.sqrt(scored.query.dot(scored.query))
+            factors = adjuster.factors(scored.query / norm, scored.rows)
+            rel *= np.clip(factors, 0.0, None)
+        return _Scored(
+            scored.framework, scored.gaps, scored.query, scored.rows, rel, scored.text_query
+        )
 
     def rank_many(
         self, profiles: Iterable[GapProfile], limit: int = 5
@@ -379,6 +410,15 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         return Recommendation(
             activity_id, round(score, 4), round(relevance, 4), addresses, why, inferred
         )
+
+
+class ScoreAdjuster(Protocol):
+    """Rescales relevance per activity for one profile, e.g. from other people's feedback."""
+
+    def factors(self, query: NDArray[np.float64], rows: NDArray[np.intp]) -> NDArray[np.float64]:
+        """Multipliers (≥ 0) for the activities at `rows` of the fitted ranker, given the
+        profile's unit query vector over the ranker's cells."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -249,3 +249,47 @@ def test_rank_many_matches_rank(ranker: GapRanker) -> None:
         for s in ("1.1", "1.2", "1.3")
     ]
     assert list(ranker.rank_many(profiles, 4)) == [ranker.rank(p, 4) for p in profiles]
+
+
+def test_excluded_activities_are_never_offered(ranker: GapRanker) -> None:
+    p = gap_profile(levels={"1.3": {"current": None, "target": "transforming"}})
+    before = [r.activity for r in ranker.rank(p, 5)]
+    after = [r.activity for r in ranker.rank(p, 5, exclude={before[0], before[2]})]
+    assert before[0] not in after and before[2] not in after
+    assert before[1] in after and len(after) == 5
+
+
+class _Favour:
+    """An adjuster that multiplies one activity's relevance and records what it was asked."""
+
+    def __init__(self, ranker: GapRanker, activity_id: str, factor: float) -> None:
+        self.row = list(ranker.activity_ids_).index(activity_id)
+        self.factor = factor
+        self.queries: list[float] = []
+
+    def factors(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        self.queries.append(float(np.linalg.norm(query)))
+        return np.where(rows == self.row, self.factor, 1.0)
+
+
+def test_adjuster_reorders_only_activities_that_serve_a_gap(ranker: GapRanker) -> None:
+    p = gap_profile(levels={"1.3": {"current": None, "target": "transforming"}})
+    plain = [r.activity for r in ranker.rank(p, 10)]
+    raise_last = _Favour(ranker, plain[-1], 100.0)
+    assert ranker.rank(p, 10, adjuster=raise_last)[0].activity == plain[-1]
+    assert raise_last.queries == [pytest.approx(1.0)]  # given the unit query vector
+    sink_first = _Favour(ranker, plain[0], 0.0)
+    assert plain[0] not in [r.activity for r in ranker.rank(p, 10, adjuster=sink_first)]
+
+
+def test_adjuster_cannot_bring_in_off_gap_or_filtered_items(frameworks: list[Framework]) -> None:
+    catalogue = [
+        activity("ON", "d2030-commitment:1.3:embedding", cost=100),
+        activity("OFF", "d2030-commitment:1.1:embedding"),
+    ]
+    ranker = GapRanker().fit(frameworks, catalogue)
+    favour_all = _Favour(ranker, "OFF", 1e6)
+    gap = {"1.3": {"current": "exploring", "target": "embedding"}}
+    assert [r.activity for r in ranker.rank(gap_profile(levels=gap), adjuster=favour_all)] == ["ON"]
+    free_only = gap_profile(levels=gap, constraints={"max_cost": 0})
+    assert ranker.rank(free_only, adjuster=_Favour(ranker, "ON", 1e6)) == []
