@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from recommender.ranker import Recommendation
 from service.deps import Recommender, SnapshotDep
 from service.problems import ERROR_RESPONSES, responses
+from service.rankers import Snapshot
 from service.schemas import RecommendationRequest, RecommendationResponse, RecommendedItem
 
 router = APIRouter(tags=["recommendations"])
@@ -21,8 +23,14 @@ async def recommend(
     hard filters; a profile without gaps gets no items. Needs the `recommend` scope.
     """
     # async: ranking takes well under a millisecond, less than a hop to the thread pool
+    recs = snapshot.ranker.rank(body, limit=body.limit)
+    return RecommendationResponse(profile=body.id, items=recommended_items(snapshot, recs))
+
+
+def recommended_items(snapshot: Snapshot, recs: list[Recommendation]) -> list[RecommendedItem]:
+    """The ranker's recommendations with the catalogue fields an LMS shows beside them."""
     items = []
-    for rec in snapshot.ranker.rank(body, limit=body.limit):
+    for rec in recs:
         activity = snapshot.activities[rec.activity]
         items.append(
             RecommendedItem(
@@ -40,4 +48,4 @@ async def recommend(
                 url=activity.url,
             )
         )
-    return RecommendationResponse(profile=body.id, items=items)
+    return items
