@@ -24,6 +24,32 @@ def statement_id(strand_id: str, level_id: str, index: int) -> str:
     return f"{strand_id}/{level_id}/{index}"
 
 
+def answers_from_statements(
+    framework: Framework, affirmed: Collection[str], *, field: str = "affirmed"
+) -> dict[str, dict[str, list[int]]]:
+    """Statement ids (as `statement_id` makes them) to `Answers`; every bad id is reported,
+    as ``affirmed[2]``, so a questionnaire page can point at it."""
+    answers: dict[str, dict[str, list[int]]] = {}
+    problems = []
+    for position, sid in enumerate(affirmed):
+        strand_id, _, rest = sid.partition("/")
+        level_id, _, index = rest.rpartition("/")
+        count = (
+            len(framework.statements(strand_id, level_id))
+            if framework.has_strand(strand_id) and framework.has_level(level_id)
+            else 0
+        )
+        if not index.isdigit() or int(index) >= count:
+            problems.append(
+                Problem(f"{field}[{position}]", f"no statement {sid!r} in {framework.id}")
+            )
+            continue
+        answers.setdefault(strand_id, {}).setdefault(level_id, []).append(int(index))
+    if problems:
+        raise InvalidInput(problems)
+    return answers
+
+
 def current_level(
     framework: Framework,
     strand_id: str,
@@ -70,6 +96,7 @@ def assess(
     answers: Answers,
     targets: Mapping[str, str],
     *,
+    chosen: Mapping[str, str | None] | None = None,
     min_share: float = 0.5,
     profile_id: str | None = None,
     priorities: Mapping[str, float] | None = None,
@@ -78,17 +105,24 @@ def assess(
 ) -> GapProfile:
     """Build a gap profile from questionnaire answers and per-strand targets.
 
-    A target below the derived current level means the strand is already met: it is recorded
-    with target = current (no gap) rather than rejected, because the person did not choose
-    their current level directly.
+    `chosen` holds levels picked directly instead of answering statements (None: not yet at
+    the lowest level); a strand may be answered or chosen, not both. A target below the
+    current level means the strand is already met: it is recorded with target = current (no
+    gap) rather than rejected, as is a strand with a known level and no target, so progress
+    over time can show it.
     """
     check_answers(framework, answers)
+    chosen = chosen or {}
+    _check_chosen(framework, answers, chosen)
     levels: dict[str, LevelGap] = {}
     for strand in framework.strands:
-        current = current_level(
-            framework, strand.id, answers.get(strand.id, {}), min_share=min_share
-        )
-        target = targets.get(strand.id)
+        if strand.id in chosen:
+            current = chosen[strand.id]
+        else:
+            current = current_level(
+                framework, strand.id, answers.get(strand.id, {}), min_share=min_share
+            )
+        target = targets.get(strand.id, current)
         if target is None:
             continue
         if not framework.has_level(target):
@@ -107,3 +141,19 @@ def assess(
         constraints=constraints or Constraints(),
         query=query,
     )
+
+
+def _check_chosen(framework: Framework, answers: Answers, chosen: Mapping[str, str | None]) -> None:
+    problems = []
+    for strand_id, level_id in chosen.items():
+        where = f"levels.{strand_id}"
+        if not framework.has_strand(strand_id):
+            problems.append(Problem(where, f"unknown strand {strand_id!r}"))
+        elif level_id is not None and not framework.has_level(level_id):
+            problems.append(Problem(where, f"unknown level {level_id!r}"))
+        elif strand_id in answers:
+            problems.append(
+                Problem(where, "choose a level or answer this strand's statements, not both")
+            )
+    if problems:
+        raise InvalidInput(problems)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.assessment import assess, current_level, statement_id
+from recommender.assessment import answers_from_statements, assess, current_level, statement_id
 from recommender.errors import InvalidInput
 from recommender.frameworks import Framework
 from recommender.profiles import check_profile, gaps
@@ -83,3 +83,60 @@ def test_bad_answers_name_the_field(
 
 def test_statement_ids_are_stable() -> None:
     assert statement_id("1.3", "embedding", 0) == "1.3/embedding/0"
+
+
+def test_levels_can_be_chosen_directly(d2030: Framework) -> None:
+    profile = assess(
+        d2030,
+        {"1.1": {"exploring": [0, 1]}},
+        {"1.1": "transforming", "1.2": "transforming"},
+        chosen={"1.2": "embedding", "1.3": None},
+    )
+    assert {s: (g.current, g.target) for s, g in profile.levels.items()} == {
+        "1.1": ("exploring", "transforming"),
+        "1.2": ("embedding", "transforming"),
+    }
+
+
+def test_a_known_level_without_target_is_kept_as_met(d2030: Framework) -> None:
+    profile = assess(d2030, {"1.1": {"exploring": [0]}}, {}, chosen={"1.4": "embedding"})
+    assert {s: (g.current, g.target) for s, g in profile.levels.items()} == {
+        "1.1": ("exploring", "exploring"),
+        "1.4": ("embedding", "embedding"),
+    }
+    assert gaps(profile, d2030) == []
+
+
+@pytest.mark.parametrize(
+    "chosen,field",
+    [
+        ({"9.9": "exploring"}, "levels.9.9"),
+        ({"1.2": "expert"}, "levels.1.2"),
+        ({"1.1": None}, "levels.1.1"),
+    ],
+)
+def test_bad_chosen_levels_name_the_field(
+    d2030: Framework, chosen: dict[str, str | None], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        assess(d2030, {"1.1": {"exploring": [0]}}, {}, chosen=chosen)
+    assert exc.value.problems[0].field == field
+
+
+def test_statement_ids_become_answers(d2030: Framework) -> None:
+    answers = answers_from_statements(
+        d2030, ["1.1/exploring/0", "1.1/exploring/1", "1.3/embedding/0"]
+    )
+    assert answers == {"1.1": {"exploring": [0, 1]}, "1.3": {"embedding": [0]}}
+
+
+def test_every_bad_statement_id_is_reported(d2030: Framework) -> None:
+    bad = ["1.1/exploring/0", "1.1/exploring/99", "9.9/exploring/0", "1.1/expert/0", "junk"]
+    with pytest.raises(InvalidInput) as exc:
+        answers_from_statements(d2030, bad)
+    assert [p.field for p in exc.value.problems] == [
+        "affirmed[1]",
+        "affirmed[2]",
+        "affirmed[3]",
+        "affirmed[4]",
+    ]
