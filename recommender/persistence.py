@@ -28,7 +28,7 @@ from recommender.ranker import GapRanker
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: CSC copies and id order; 3: inferred rows scaled by confidence
+FORMAT_VERSION = 4  # 2: CSC copies and id order; 3: inferred rows scaled by confidence; 4: layouts_
 KEEP_ARTIFACTS = 5
 
 

@@ -28,7 +28,7 @@ from recommender.activities import FORMATS, Activity, Tag
 from recommender.cells import CellSpace, normalise_rows
 from recommender.diversity import Pool, diversify
 from recommender.errors import InvalidInput
-from recommender.explain import explain
+from recommender.explain import Explainer
 from recommender.frameworks import Framework, by_id
 from recommender.profiles import Constraints, Gap, GapProfile, check_profile, gaps
 from recommender.tagging import ScoredTag, TagInferrer
@@ -117,6 +117,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         self.items_ = sp.diags(certainty) @ self.space_.item_matrix(weighted)
         self.items_ = sp.csr_matrix(self.items_)
         self.items_by_cell_ = sp.csc_matrix(self.items_)
+        self.layouts_ = {f.id: _Layout.of(f, self.space_) for f in frameworks}
         self.cell_tags_ = tuple(
             Tag(framework=f, strand=s, level=lv) for f, s, lv in self.space_.cells
         )
@@ -241,12 +242,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
                 else [[] for _ in chosen]
             )
             relevance = pool.relevance[picks].tolist()
-            lists.append(
-                [
-                    self._recommendation(row, score, relevance[k], matched[k], profile, s)
-                    for k, (row, score) in enumerate(zip(chosen, scores, strict=True))
-                ]
-            )
+            lists.append(self._recommendations(profile, s, chosen, scores, relevance, matched))
         return lists
 
     def _pool(self, scored: _Scored, limit: int) -> Pool:
@@ -270,18 +266,29 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         """Check the profile and weigh its gaps: the query vector and its norm."""
         if "items_" not in self.__dict__:  # sklearn's check costs microseconds per request
             check_is_fitted(self, "items_")
-        framework = check_profile(profile, self.frameworks_)
-        found = gaps(profile, framework)
-        weights = self.space_.query_weights(
-            framework,
-            found,
-            further_level_decay=self.further_level_decay,
-            gap_size_exponent=self.gap_size_exponent,
-        )
+        framework = self.frameworks_.get(profile.framework)
+        layout = self.layouts_.get(profile.framework)
+        found = None if framework is None or layout is None else layout.gaps(profile)
+        if framework is None or found is None:  # something is wrong: say exactly what, as ever
+            framework = check_profile(profile, self.frameworks_)
+            found = [(gap, self._first_column(framework, gap)) for gap in gaps(profile, framework)]
+        # `CellSpace.query_weights`, with each strand's cells found from its first column
+        cells: list[int] = []
+        weights: list[float] = []
+        decay, exponent = self.further_level_decay, self.gap_size_exponent
+        for gap, first in found:
+            scale = gap.priority * gap.size**exponent
+            for step, rank in enumerate(range(gap.current_rank + 1, gap.target_rank + 1)):
+                cells.append(first + rank)
+                weights.append(scale * decay**step)
         q = np.zeros(self.space_.n_cells)
-        q[list(weights)] = list(weights.values())
+        q[cells] = weights
         norm = math.sqrt(q.dot(q))  # as np.linalg.norm
-        return _Prepared(framework, {gap.strand: gap for gap in found}, sorted(weights), q, norm)
+        return _Prepared(framework, {gap.strand: gap for gap, _ in found}, cells, q, norm)
+
+    def _first_column(self, framework: Framework, gap: Gap) -> int:
+        """The column of the lowest level of the gap's strand (its levels' are consecutive)."""
+        return self.space_.column[(framework.id, gap.strand, gap.target)] - gap.target_rank
 
     def _score(self, profile: GapProfile) -> _Scored:
         """The activities serving a gap and their relevance: `items_ @ q / |q|` read through
@@ -380,36 +387,41 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
             c, self.format_codes_[rows], self.durations_[rows], self.costs_[rows]
         )
 
-    def _recommendation(
+    def _recommendations(
         self,
-        row: int,
-        score: float,
-        relevance: float,
-        matched: list[str],
         profile: GapProfile,
         scored: _Scored,
-    ) -> Recommendation:
-        start, end = self.items_.indptr[row], self.items_.indptr[row + 1]
-        cells = self.items_.indices[start:end].tolist()
-        q = scored.query
-        contributions = [
-            w * q[c] for w, c in zip(self.items_.data[start:end].tolist(), cells, strict=True)
-        ]
-        order = sorted(range(len(cells)), key=lambda k: -contributions[k])  # stable
-        addresses = tuple(self.cell_tags_[cells[k]] for k in order if contributions[k] > 0)
-        activity_id = str(self.activity_ids_[row])
-        inferred = activity_id in self.inferred_tags_
-        why = explain(
-            profile,
-            scored.framework,
-            addresses,
-            inferred=inferred,
-            matched_terms=matched,
-            gaps_by_strand=scored.gaps,
-        )
-        return Recommendation(
-            activity_id, round(score, 4), round(relevance, 4), addresses, why, inferred
-        )
+        rows: list[int],
+        scores: list[float],
+        relevance: list[float],
+        matched: list[list[str]],
+    ) -> list[Recommendation]:
+        """The picked rows as explained recommendations, in pick order."""
+        if not rows:
+            return []
+        indptr, indices, data = self.items_.indptr, self.items_.indices, self.items_.data
+        q = scored.query.tolist()
+        cell_tags, ids, inferred_tags = self.cell_tags_, self.activity_ids_, self.inferred_tags_
+        explainer = Explainer(scored.framework, scored.gaps)
+        out = []
+        for row, score, rel, terms in zip(rows, scores, relevance, matched, strict=True):
+            start, end = indptr[row : row + 2].tolist()
+            cells = indices[start:end].tolist()
+            contributions = [w * q[c] for w, c in zip(data[start:end].tolist(), cells, strict=True)]
+            if len(cells) == 1:
+                addresses: tuple[Tag, ...] = (cell_tags[cells[0]],) if contributions[0] > 0 else ()
+            else:  # by contribution, stable: ties keep the cells' order
+                order = sorted(range(len(cells)), key=contributions.__getitem__, reverse=True)
+                addresses = tuple([cell_tags[cells[k]] for k in order if contributions[k] > 0])
+            activity_id = str(ids[row])
+            inferred = activity_id in inferred_tags
+            why = explainer.why(addresses, inferred=inferred, matched_terms=terms)
+            out.append(
+                Recommendation(
+                    activity_id, round(score, 4), round(rel, 4), addresses, why, inferred
+                )
+            )
+        return out
 
 
 class ScoreAdjuster(Protocol):
@@ -419,6 +431,51 @@ class ScoreAdjuster(Protocol):
         """Multipliers (≥ 0) for the activities at `rows` of the fitted ranker, given the
         profile's unit query vector over the ranker's cells."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """One framework's strands (position, first column) and level ranks, so that a profile's
+    gaps are read off its own levels rather than by walking every strand of the framework."""
+
+    strands: dict[str, tuple[int, int]]
+    ranks: dict[str, int]
+
+    @classmethod
+    def of(cls, framework: Framework, space: CellSpace) -> _Layout:
+        first = framework.level_ids[0]
+        return cls(
+            {
+                s.id: (i, space.column[(framework.id, s.id, first)])
+                for i, s in enumerate(framework.strands)
+            },
+            {level: i for i, level in enumerate(framework.level_ids)},
+        )
+
+    def gaps(self, profile: GapProfile) -> list[tuple[Gap, int]] | None:
+        """`gaps(profile, framework)`, each with its strand's first column; None when
+        `check_profile` would find a problem (it is left to name it)."""
+        strands, ranks, priorities = self.strands, self.ranks, profile.priorities
+        for strand_id in priorities:
+            if strand_id not in strands:
+                return None
+        found = []
+        for strand_id, level_gap in profile.levels.items():
+            at = strands.get(strand_id)
+            current = -1 if level_gap.current is None else ranks.get(level_gap.current)
+            target = ranks.get(level_gap.target)
+            if at is None or current is None or target is None or target < current:
+                return None
+            priority = priorities.get(strand_id, 1.0)
+            if target > current and priority > 0:
+                gap = Gap(strand_id, level_gap.current, level_gap.target, current, target, priority)
+                found.append((at[0], gap, at[1]))
+        found.sort(key=_first)
+        return [(gap, column) for _, gap, column in found]
+
+
+def _first(item: tuple[int, Gap, int]) -> int:
+    return item[0]
 
 
 @dataclass(frozen=True, slots=True)

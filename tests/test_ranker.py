@@ -293,3 +293,74 @@ def test_adjuster_cannot_bring_in_off_gap_or_filtered_items(frameworks: list[Fra
     assert [r.activity for r in ranker.rank(gap_profile(levels=gap), adjuster=favour_all)] == ["ON"]
     free_only = gap_profile(levels=gap, constraints={"max_cost": 0})
     assert ranker.rank(free_only, adjuster=_Favour(ranker, "ON", 1e6)) == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"framework": "no-such-framework"},
+        {"levels": {"9.9": {"target": "embedding"}}},
+        {"levels": {"1.1": {"current": "nowhere", "target": "embedding"}}},
+        {"levels": {"1.1": {"current": "embedding", "target": "nowhere"}}},
+        {"levels": {"1.1": {"current": "transforming", "target": "exploring"}}},
+        {"levels": {"1.1": {"target": "embedding"}}, "priorities": {"9.9": 2.0}},
+        {
+            "levels": {"9.9": {"target": "embedding"}, "1.2": {"target": "x"}},
+            "priorities": {"8.8": 1.0},
+        },
+    ],
+)
+def test_invalid_profiles_fail_as_check_profile_says(
+    ranker: GapRanker, framework_map: dict[str, Framework], fields: dict[str, Any]
+) -> None:
+    """The ranker reads valid profiles on a fast path; invalid ones get check_profile's words."""
+    from recommender.errors import InvalidInput
+    from recommender.profiles import check_profile
+
+    profile = parse_profile({"framework": "d2030-commitment", **fields})
+    with pytest.raises(InvalidInput) as expected:
+        check_profile(profile, framework_map)
+    for call in (lambda: ranker.rank(profile), lambda: list(ranker.rank_many([profile]))):
+        with pytest.raises(InvalidInput) as raised:
+            call()
+        assert raised.value.problems == expected.value.problems
+
+
+@given(
+    levels=st.dictionaries(
+        st.sampled_from(["1.1", "1.2", "1.3", "1.4"]),
+        st.tuples(
+            st.sampled_from([None, "exploring", "embedding", "transforming"]),
+            st.sampled_from(["exploring", "embedding", "transforming"]),
+        ),
+        max_size=5,
+    ),
+    priorities=st.dictionaries(
+        st.sampled_from(["1.1", "1.2", "1.3"]), st.sampled_from([0.0, 0.5, 1.0, 2.0])
+    ),
+)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_query_vector_weighs_the_gaps_as_the_cell_space_does(
+    ranker: GapRanker,
+    framework_map: dict[str, Framework],
+    levels: dict[str, tuple[str | None, str]],
+    priorities: dict[str, float],
+) -> None:
+    """The ranker's own reading of a profile's gaps gives CellSpace.query_vector's weights."""
+    from recommender.profiles import gaps
+
+    rank = {None: -1, "exploring": 0, "embedding": 1, "transforming": 2}
+    ordered = {s: (c, t) for s, (c, t) in levels.items() if rank[c] <= rank[t]}  # valid only
+    profile = gap_profile(
+        levels={s: {"current": c, "target": t} for s, (c, t) in ordered.items()},
+        priorities=priorities,
+    )
+    framework = framework_map["d2030-commitment"]
+    expected = ranker.space_.query_vector(
+        framework,
+        gaps(profile, framework),
+        further_level_decay=ranker.further_level_decay,
+        gap_size_exponent=ranker.gap_size_exponent,
+    )
+    norm = np.linalg.norm(expected)
+    assert np.array_equal(ranker.query_vector(profile), expected / norm if norm else expected)
