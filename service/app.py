@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from service import accounts, problems, routes, store
 from service.db import make_engine
 from service.deps import Access, SessionDep
+from service.feedback import Boosters
+from service.logs import redact_access_log
 from service.models import LOCAL
 from service.rankers import RankerPool
 from service.settings import Settings
@@ -24,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        redact_access_log()  # here: after the server has configured its loggers
         engine = make_engine(settings.db_url)
         pool = RankerPool(engine, settings.models_dir)
         try:
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield {
                 "engine": engine,
                 "pool": pool,
+                "boosters": Boosters(settings.feedback_refresh_seconds),
                 "access": Access(settings.key_secret(), open_access, settings.key_cache_seconds),
             }
         finally:

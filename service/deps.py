@@ -18,6 +18,7 @@ from service.keys import Scope
 from service.models import LOCAL
 from service.problems import Forbidden, Unauthorized
 from service.rankers import RankerPool, Snapshot
+from service.subjects import SubjectIds
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ def scoped(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
 
 Recommender = Annotated[Principal, Depends(scoped("recommend"))]
 Curator = Annotated[Principal, Depends(scoped("catalogue:write"))]
+SubjectsAccess = Annotated[Principal, Depends(scoped("subjects"))]
+Reporter = Annotated[Principal, Depends(scoped("reports"))]
 Admin = Annotated[Principal, Depends(scoped("admin"))]
 
 
@@ -137,3 +140,12 @@ async def get_snapshot(principal: PrincipalDep, pool: PoolDep) -> Snapshot:
 
 
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
+
+
+async def get_subject_ids(request: Request, principal: SubjectsAccess) -> SubjectIds:
+    """Pseudonyms for the caller's organisation; needs the `subjects` scope."""
+    access: Access = request.state.access
+    return SubjectIds.for_org(access.secret, principal.org)
+
+
+SubjectIdsDep = Annotated[SubjectIds, Depends(get_subject_ids)]

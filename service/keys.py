@@ -9,10 +9,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-Scope = Literal["recommend", "catalogue:write", "admin"]
+Scope = Literal["recommend", "subjects", "catalogue:write", "reports", "admin"]
 SCOPES: tuple[str, ...] = get_args(Scope)
-"""`recommend`: rank and read; `catalogue:write`: curate the catalogue and read its audit log;
-`admin`: everything, including adding frameworks. Any valid key may read."""
+"""`recommend`: rank profiles sent in the request; `subjects`: store and use people's (or
+schools') self-assessments, feedback and progress, export and erase them (an LMS plugin);
+`catalogue:write`: curate the catalogue and default targets, read the audit log;
+`reports`: organisation-wide gap reports; `admin`: everything, including adding frameworks.
+Any valid key may read frameworks and the catalogue."""
 
 _KEY = re.compile(r"^cpd_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 

@@ -14,6 +14,8 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -123,3 +125,77 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(50))
     entity: Mapped[str] = mapped_column(String(200))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TargetPolicy(Base):
+    """An organisation's default targets for one framework, used where a person sets none."""
+
+    __tablename__ = "target_policies"
+
+    org: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    framework: Mapped[str] = mapped_column(String(100), primary_key=True)
+    targets: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    """strand id -> level id, for everyone."""
+    roles: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    """role -> strand id -> level id; a role's target beats the organisation-wide one."""
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Subject(Base):
+    """A person or a school, known only by a keyed hash of the LMS's own id for them.
+
+    Nothing else identifies them: no name, no email, not even the LMS id.
+    """
+
+    __tablename__ = "subjects"
+
+    org: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """HMAC-SHA256 (hex) of the LMS id under a per-organisation key."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["org", "subject"], ["subjects.org", "subjects.id"], ondelete="CASCADE"
+        ),
+        Index("ix_assessments_subject", "org", "subject", "assessed_at"),
+        Index("ix_assessments_assessed_at", "assessed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(64))
+    framework: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(100))
+    assessed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """What the subject said: `{"affirmed": [statement ids], "levels": {strand: level}}`."""
+    levels: Mapped[dict[str, dict[str, str | None]]] = mapped_column(JSON)
+    """The derived gap profile: strand -> `{"current", "target"}`."""
+    priorities: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["org", "subject"], ["subjects.org", "subjects.id"], ondelete="CASCADE"
+        ),
+        Index("ix_feedback_subject", "org", "subject"),
+        Index("ix_feedback_at", "at"),
+        Index("uq_feedback_statement", "org", "statement_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(64))
+    activity: Mapped[str] = mapped_column(String(100))
+    event: Mapped[str] = mapped_column(String(20))
+    """viewed, started, completed, rated or dismissed."""
+    rating: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    statement_id: Mapped[str | None] = mapped_column(String(64))
+    """The xAPI statement it came from, so a statement sent twice is stored once."""

@@ -46,6 +46,10 @@ class ServiceError(Exception):
     headers: ClassVar[Mapping[str, str] | None] = None
 
 
+class BadRequest(ServiceError):
+    """A request the API cannot read at all (e.g. an unsupported protocol version)."""
+
+
 class NotFound(ServiceError):
     status, kind, title = 404, "not-found", "Not found"
 

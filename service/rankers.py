@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -50,6 +51,24 @@ class Snapshot:
         if fitted is not None:
             return fitted
         return TagInferrer().fit(list(self.frameworks.values()), list(self.activities.values()))
+
+    def cell_counts(self, framework: str) -> tuple[Counter[Cell], Counter[Cell]]:
+        """Active activities per (strand, level) of `framework`: tagged by a coordinator, and
+        inferred with enough confidence for the ranker to use."""
+        given: Counter[Cell] = Counter()
+        inferred: Counter[Cell] = Counter()
+        for activity in self.activities.values():
+            for t in self.ranker.tags_for(activity):
+                if t.tag.framework != framework:
+                    continue
+                if not t.inferred:
+                    given[t.tag.strand, t.tag.level] += 1
+                elif t.confidence >= self.ranker.min_tag_confidence:
+                    inferred[t.tag.strand, t.tag.level] += 1
+        return given, inferred
+
+
+Cell = tuple[str, str]
 
 
 def version_label(version: tuple[int, ...]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     reaches every process within this time)."""
     refresh_seconds: float = 2.0
     """How often each process checks whether the catalogue changed (in other processes too)."""
+    feedback_refresh_seconds: float = 30.0
+    """How long a process reuses the feedback signal before checking for new feedback (and
+    for erased subjects, whose ratings then stop counting)."""
+    retention_months: int = Field(default=24, ge=1)
+    """`cpdrec purge` deletes assessments and feedback older than this many months."""
 
     @property
     def db_url(self) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import catalogue
 from recommender.activities import Activity, load_catalogue
+from recommender.errors import InvalidInput
 from recommender.frameworks import Framework, by_id, load_frameworks
 from service.db import upgrade
 from service.models import LOCAL, SHARED, ActivityRow, FrameworkRow, Organisation
@@ -70,6 +71,19 @@ def framework_row(session: Session, org: Organisation, framework_id: str) -> Fra
             FrameworkRow.owner.in_(framework_owners(org)), FrameworkRow.id == framework_id
         )
     )
+
+
+def framework(
+    session: Session, org_id: str, framework_id: str, *, field: str | None = None
+) -> Framework:
+    """The framework with this id that the organisation can see; when it is named by a body
+    `field` rather than the URL, its absence is invalid input (422) rather than a 404."""
+    row = framework_row(session, organisation(session, org_id), framework_id)
+    if row is None and field is not None:
+        raise InvalidInput.single(field, f"unknown framework {framework_id!r}")
+    if row is None:
+        raise NotFound("framework", framework_id)
+    return Framework.model_validate(row.document)
 
 
 def add_framework(session: Session, owner: str, framework: Framework) -> None:

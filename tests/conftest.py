@@ -91,6 +91,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         refresh_seconds=0.2,
         key_cache_seconds=1,
+        feedback_refresh_seconds=0,
     )
 
 
@@ -154,7 +155,7 @@ def tenants(cli_env: Settings) -> dict[str, dict[str, dict[str, str]]]:
     return {
         org: {
             scope: {"Authorization": f"Bearer {make_key(org, scope)}"}
-            for scope in ("recommend", "catalogue:write", "admin")
+            for scope in ("recommend", "subjects", "catalogue:write", "reports", "admin")
         }
         for org in ("college-a", "school-b")
     }

@@ -49,7 +49,11 @@ def test_every_v1_endpoint_needs_a_key_once_one_exists(api: TestClient) -> None:
     ]
     assert len(operations) >= 17
     for method, path in operations:
-        concrete = path.replace("{activity_id}", "A001").replace("{framework_id}", "naace-srf-5a")
+        concrete = (
+            path.replace("{activity_id}", "A001")
+            .replace("{framework_id}", "naace-srf-5a")
+            .replace("{subject_id}", "moodle:1")
+        )
         response = api.request(method, concrete)
         body = problem(response, 401)
         assert response.headers["www-authenticate"].startswith("Bearer")
@@ -133,6 +137,20 @@ def test_another_organisation_can_reach_none_of_our_data_through_any_endpoint(
     fw = added.json()["id"]
     url = "/v1/activities/OWN1"
     etag = api.get(url, headers=ours).headers["etag"]
+    person = "moodle:1"
+    assessed = api.post(
+        "/v1/assessments",
+        json={"subject": person, "framework": fw, "levels": {}, "targets": {}},
+        headers=ours,
+    )
+    assert assessed.status_code == 201, assessed.text
+    api.post(
+        "/v1/feedback",
+        json={"subject": person, "activity": "OWN1", "event": "viewed"},
+        headers=ours,
+    )
+    ours_before = api.get(f"/v1/subjects/{person}/export", headers=ours).json()
+    subject_url = f"/v1/subjects/{person}"
     other = tenants["school-b"]["admin"]
     write = {**other, "If-Match": etag}
 
@@ -187,6 +205,55 @@ def test_another_organisation_can_reach_none_of_our_data_through_any_endpoint(
             ),
             422,
         ),
+        ("GET", "/v1/frameworks/{framework_id}/questionnaire"): lambda: problem(
+            api.get(f"/v1/frameworks/{fw}/questionnaire", headers=other), 404
+        ),
+        ("GET", "/v1/frameworks/{framework_id}/targets"): lambda: problem(
+            api.get(f"/v1/frameworks/{fw}/targets", headers=other), 404
+        ),
+        ("PUT", "/v1/frameworks/{framework_id}/targets"): lambda: problem(
+            api.put(f"/v1/frameworks/{fw}/targets", json={}, headers=other), 404
+        ),
+        ("GET", "/v1/reports/gaps"): lambda: problem(
+            api.get(f"/v1/reports/gaps?framework={fw}", headers=other), 404
+        ),
+        ("POST", "/v1/subjects/{subject_id}/recommendations"): lambda: problem(
+            api.post(f"{subject_url}/recommendations", json={}, headers=other), 404
+        ),
+        ("GET", "/v1/subjects/{subject_id}/progress"): lambda: problem(
+            api.get(f"{subject_url}/progress", headers=other), 404
+        ),
+        ("GET", "/v1/subjects/{subject_id}/export"): lambda: problem(
+            api.get(f"{subject_url}/export", headers=other), 404
+        ),
+        ("DELETE", "/v1/subjects/{subject_id}"): lambda: problem(
+            api.delete(subject_url, headers=other), 404
+        ),
+        ("POST", "/v1/assessments"): lambda: problem(
+            api.post("/v1/assessments", json={"subject": person, "framework": fw}, headers=other),
+            422,
+        ),
+        ("POST", "/v1/feedback"): lambda: problem(
+            api.post(
+                "/v1/feedback",
+                json={"subject": person, "activity": "OWN1", "event": "dismissed"},
+                headers=other,
+            ),
+            422,
+        ),
+        # an xAPI statement about our activity is ignored: it is not in their catalogue
+        ("POST", "/v1/xapi/statements"): lambda: (
+            api.post(
+                "/v1/xapi/statements",
+                json={
+                    "actor": {"account": {"homePage": "https://lms.example", "name": person}},
+                    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                    "object": {"id": "urn:cpdrec:activity:OWN1"},
+                },
+                headers=other,
+            ).status_code
+            == 200
+        ),
         # writes of school-b land in school-b's catalogue, never in ours
         ("POST", "/v1/activities"): lambda: (
             api.post("/v1/activities", json={**NEW, "title": "B's"}, headers=other).status_code
@@ -218,6 +285,7 @@ def test_another_organisation_can_reach_none_of_our_data_through_any_endpoint(
         assert check(), operation
     mine = api.get(url, headers=ours)
     assert mine.json()["title"] == NEW["title"] and mine.headers["etag"] == etag
+    assert api.get(f"{subject_url}/export", headers=ours).json() == ours_before
     assert api.get(f"/v1/frameworks/{fw}", headers=ours).status_code == 200
 
 

@@ -9,6 +9,7 @@ from typer.exceptions import TyperException
 
 from service.cli import admin, catalogue, frameworks
 from service.cli.evaluate import evaluate, evaluate_tags
+from service.cli.purge import purge
 from service.cli.recommend import recommend
 from service.cli.serve import serve
 
@@ -22,6 +23,7 @@ app.command()(recommend)
 app.command()(serve)
 app.command()(evaluate)
 app.command()(evaluate_tags)
+app.command()(purge)
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(frameworks.app, name="frameworks")
 app.add_typer(admin.orgs_app, name="orgs")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
@@ -151,16 +150,7 @@ def coverage(
     fw = snapshot.frameworks.get(framework)
     if fw is None:
         raise NotFound("framework", framework)
-    given: Counter[tuple[str, str]] = Counter()
-    inferred: Counter[tuple[str, str]] = Counter()
-    for activity in snapshot.activities.values():
-        for t in snapshot.ranker.tags_for(activity):
-            if t.tag.framework != framework:
-                continue
-            if not t.inferred:
-                given[t.tag.strand, t.tag.level] += 1
-            elif t.confidence >= snapshot.ranker.min_tag_confidence:
-                inferred[t.tag.strand, t.tag.level] += 1
+    given, inferred = snapshot.cell_counts(framework)
     cells = [
         CoverageCell(
             strand=s.id,

@@ -10,10 +10,21 @@ from recommender.assessment import statement_id
 from recommender.case import export_case
 from recommender.framework_formats import parse_framework_bytes
 from recommender.frameworks import Framework
-from service import curation, store
-from service.deps import Admin, PoolDep, PrincipalDep, SessionDep
+from service import assessments, audit, curation, store
+from service.deps import Admin, Curator, PoolDep, PrincipalDep, SessionDep
 from service.problems import ERROR_RESPONSES, Conflict, NotFound, responses
-from service.schemas import FrameworkDetail, FrameworkSummary, LevelOut, Statement
+from service.schemas import (
+    FrameworkDetail,
+    FrameworkSummary,
+    LevelOut,
+    Questionnaire,
+    QuestionnaireLevel,
+    QuestionnaireStatement,
+    QuestionnaireStrand,
+    Statement,
+    TargetPolicyIn,
+    TargetPolicyOut,
+)
 
 router = APIRouter(tags=["frameworks"])
 
@@ -37,7 +48,7 @@ def list_frameworks(session: SessionDep, caller: PrincipalDep) -> list[Framework
 @router.get("/frameworks/{framework_id}", responses=responses(NotFound))
 def get_framework(framework_id: str, session: SessionDep, caller: PrincipalDep) -> FrameworkDetail:
     """The framework with every statement, each with a stable id for questionnaires."""
-    return _detail(_framework(session, caller.org, framework_id))
+    return _detail(store.framework(session, caller.org, framework_id))
 
 
 def _detail(framework: Framework) -> FrameworkDetail:
@@ -45,13 +56,6 @@ def _detail(framework: Framework) -> FrameworkDetail:
     for strand in document["strands"]:
         strand["statements"] = _statements(framework, strand["id"])
     return FrameworkDetail.model_validate(document)
-
-
-def _framework(session: SessionDep, org_id: str, framework_id: str) -> Framework:
-    row = store.framework_row(session, store.organisation(session, org_id), framework_id)
-    if row is None:
-        raise NotFound("framework", framework_id)
-    return Framework.model_validate(row.document)
 
 
 def _statements(framework: Framework, strand_id: str) -> list[Statement]:
@@ -121,4 +125,84 @@ def export_framework_case(
     framework_id: str, session: SessionDep, caller: PrincipalDep
 ) -> dict[str, Any]:
     """The framework as a 1EdTech CASE 1.0 package (CFDocument, CFItems, CFRubrics)."""
-    return export_case(_framework(session, caller.org, framework_id))
+    return export_case(store.framework(session, caller.org, framework_id))
+
+
+@router.get("/frameworks/{framework_id}/questionnaire", responses=responses(NotFound))
+def questionnaire(framework_id: str, session: SessionDep, caller: PrincipalDep) -> Questionnaire:
+    """The statements to ask, strand by strand, grouped by level (lowest first).
+
+    Render each strand as one step; send the ids of the statements the person agrees with as
+    `affirmed` to `POST /v1/assessments` (or let them pick a level directly and send `levels`).
+    A level counts as reached when at least half its statements, and every lower level, are.
+    """
+    framework = store.framework(session, caller.org, framework_id)
+    who = "your organisation" if framework.subject == "organisation" else "you"
+    row = assessments.policy(session, caller.org, framework.id)
+    return Questionnaire(
+        framework=framework.id,
+        title=framework.title,
+        subject=framework.subject,
+        instructions=(
+            f"For each strand, tick every statement that describes {who} today. "
+            "Or choose the level reached directly."
+        ),
+        levels=[LevelOut(id=lv.id, label=lv.label) for lv in framework.levels],
+        strands=[
+            QuestionnaireStrand(
+                id=strand.id,
+                title=strand.title,
+                levels=[
+                    QuestionnaireLevel(
+                        id=level.id,
+                        label=level.label,
+                        statements=[
+                            QuestionnaireStatement(id=statement_id(strand.id, level.id, i), text=t)
+                            for i, t in enumerate(framework.statements(strand.id, level.id))
+                        ],
+                    )
+                    for level in framework.levels
+                ],
+            )
+            for strand in framework.strands
+        ],
+        default_targets=row.targets if row else {},
+    )
+
+
+@router.get("/frameworks/{framework_id}/targets", responses=responses(NotFound))
+def get_targets(framework_id: str, session: SessionDep, caller: PrincipalDep) -> TargetPolicyOut:
+    """Your organisation's default targets: used for strands a person sets no target for."""
+    framework = store.framework(session, caller.org, framework_id)
+    row = assessments.policy(session, caller.org, framework.id)
+    if row is None:
+        return TargetPolicyOut(framework=framework.id, updated_at=None)
+    return TargetPolicyOut(
+        framework=framework.id, targets=row.targets, roles=row.roles, updated_at=row.updated_at
+    )
+
+
+@router.put(
+    "/frameworks/{framework_id}/targets", responses={**ERROR_RESPONSES, **responses(NotFound)}
+)
+def set_targets(
+    framework_id: str, body: TargetPolicyIn, session: SessionDep, caller: Curator
+) -> TargetPolicyOut:
+    """Replace the default targets, for everyone and per staff role (a role's beats
+    everyone's; a target a person sends beats both). Needs `catalogue:write`."""
+    framework = store.framework(session, caller.org, framework_id)
+    before = assessments.policy(session, caller.org, framework.id)
+    old = {"targets": before.targets, "roles": before.roles} if before else {}
+    row = assessments.set_policy(session, caller.org, framework, body.targets, body.roles)
+    audit.record(
+        session,
+        caller.org,
+        caller.actor,
+        "set-targets",
+        f"framework:{framework.id}",
+        audit.diff(old, {"targets": body.targets, "roles": body.roles}),
+    )
+    session.commit()
+    return TargetPolicyOut(
+        framework=framework.id, targets=row.targets, roles=row.roles, updated_at=row.updated_at
+    )
