@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import audit
@@ -44,11 +45,18 @@ def find(session: Session, org: str, pseudonym: str) -> Subject | None:
 
 
 def ensure(session: Session, org: str, pseudonym: str) -> Subject:
+    """The subject, created if new; safe when two first requests for it race."""
     subject = find(session, org, pseudonym)
-    if subject is None:
-        subject = Subject(org=org, id=pseudonym)
-        session.add(subject)
-        session.flush()
+    if subject is not None:
+        return subject
+    try:
+        with session.begin_nested():
+            subject = Subject(org=org, id=pseudonym)
+            session.add(subject)
+    except IntegrityError:  # another request created it between our read and our insert
+        subject = find(session, org, pseudonym)
+        if subject is None:
+            raise
     return subject
 
 

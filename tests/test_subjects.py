@@ -569,3 +569,49 @@ def test_bad_xapi_is_rejected_with_the_field_and_stores_nothing(
         "/v1/xapi/statements", json=good, headers={**lms, "X-Experience-API-Version": "0.95"}
     )
     assert "version" in problem(old, 400)["detail"].lower()
+
+
+def test_a_subject_created_by_a_concurrent_request_is_reused(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first assessments of one person at once: the loser of the insert race reuses the
+    winner's row instead of failing."""
+    from service import store, subjects
+    from service.db import make_engine
+
+    engine = make_engine(settings.db_url)
+    try:
+        store.prepare(engine)
+        with Session(engine) as winner, winner.begin():
+            subjects.ensure(winner, "local", "abc")
+        real_find = subjects.find
+        calls = iter([None])  # the loser's first look happened before the winner committed
+        monkeypatch.setattr(subjects, "find", lambda *args: next(calls, real_find(*args)))
+        with Session(engine) as loser, loser.begin():
+            assert subjects.ensure(loser, "local", "abc").id == "abc"
+    finally:
+        engine.dispose()
+
+
+def test_a_statement_sent_twice_at_once_is_stored_once(
+    api: TestClient, lms: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service import feedback
+
+    sent = statement(
+        ADL + "completed", "urn:cpdrec:activity:A001", id="0b7c6a4e-2f1d-4c3b-8a9e-5d6c7b8a9f01"
+    )
+    assert api.post("/v1/xapi/statements", json=sent, headers=lms).status_code == 200
+    real = feedback.known_statements
+    looks: list[int] = []
+
+    def first_look_misses(*args: Any) -> set[str]:
+        """As if the copy were stored by a concurrent request just after this one looked."""
+        looks.append(1)
+        return set() if len(looks) == 1 else real(*args)
+
+    monkeypatch.setattr(feedback, "known_statements", first_look_misses)
+    again = api.post("/v1/xapi/statements", json=sent, headers=lms)
+    assert again.status_code == 200, again.text
+    exported = api.get(f"/v1/subjects/{PERSON}/export", headers=lms).json()
+    assert len(exported["feedback"]) == 1 and len(looks) == 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from recommender.errors import InvalidInput
 from service import feedback, store, subjects, xapi
@@ -16,6 +18,7 @@ from service.problems import (
     responses,
 )
 from service.schemas import FeedbackIn, FeedbackOut
+from service.subjects import SubjectIds
 
 router = APIRouter(tags=["subjects"])
 
@@ -75,6 +78,16 @@ def add_xapi_statements(
         return found if found in snapshot.activities else None
 
     batch = xapi.feedback_from_body(body, resolve)
+    try:
+        _store_statements(session, ids, batch)
+    except IntegrityError:  # an LRS retried concurrently: store what the other request did not
+        session.rollback()
+        _store_statements(session, ids, batch)
+    return list(batch.statement_ids)
+
+
+def _store_statements(session: Session, ids: SubjectIds, batch: xapi.XapiBatch) -> None:
+    """Store each statement's feedback once, however often the statement is sent; commits."""
     seen = feedback.known_statements(session, ids.org, [f.statement_id for f in batch.feedback])
     for item in batch.feedback:
         if item.statement_id in seen:
@@ -92,4 +105,3 @@ def add_xapi_statements(
         )
         seen.add(item.statement_id)
     session.commit()
-    return list(batch.statement_ids)
