@@ -28,7 +28,9 @@ from recommender.ranker import GapRanker
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4  # 2: CSC copies and id order; 3: inferred rows scaled by confidence; 4: layouts_
+FORMAT_VERSION = 5
+"""2: CSC copies and id order; 3: inferred rows scaled by confidence; 4: layouts_;
+5: strand_masks_."""
 KEEP_ARTIFACTS = 5
 
 

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from recommender.activities import FORMATS, Activity, Tag
 from recommender.cells import CellSpace, normalise_rows
-from recommender.diversity import Pool, diversify
+from recommender.diversity import Pool, diversify, diversify_one
 from recommender.errors import InvalidInput
 from recommender.explain import Explainer
 from recommender.frameworks import Framework, by_id
@@ -117,6 +117,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         self.items_ = sp.diags(certainty) @ self.space_.item_matrix(weighted)
         self.items_ = sp.csr_matrix(self.items_)
         self.items_by_cell_ = sp.csc_matrix(self.items_)
+        self.strand_masks_ = strand_masks(self.items_, self.space_.strand_of_cell)
         self.layouts_ = {f.id: _Layout.of(f, self.space_) for f in frameworks}
         self.cell_tags_ = tuple(
             Tag(framework=f, strand=s, level=lv) for f, s, lv in self.space_.cells
@@ -201,7 +202,13 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
             factors = adjuster.factors(scored.query / norm, scored.rows)
             rel *= np.clip(factors, 0.0, None)
         return _Scored(
-            scored.framework, scored.gaps, scored.query, scored.rows, rel, scored.text_query
+            scored.framework,
+            scored.gaps,
+            scored.query,
+            scored.strands,
+            scored.rows,
+            rel,
+            scored.text_query,
         )
 
     def rank_many(
@@ -225,14 +232,26 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
     ) -> list[list[Recommendation]]:
         """Pool, diversify and explain already scored profiles (as many as are scored)."""
         pools = [self._pool(s, limit) for s in scored]
-        picked = diversify(
-            self.items_,
-            self.space_.strand_of_cell,
-            len(self.space_.strands),
-            pools,
-            diversity=self.diversity,
-            limit=limit,
-        )
+        if len(pools) == 1:  # one request: see diversify_one
+            picked = [
+                diversify_one(
+                    self.items_,
+                    self.space_.strand_of_cell,
+                    self.strand_masks_,
+                    pools[0],
+                    diversity=self.diversity,
+                    limit=limit,
+                )
+            ]
+        else:
+            picked = diversify(
+                self.items_,
+                self.space_.strand_of_cell,
+                len(self.space_.strands),
+                pools,
+                diversity=self.diversity,
+                limit=limit,
+            )
         lists = []
         for profile, s, pool, (picks, scores) in zip(profiles, scored, pools, picked, strict=False):
             chosen = pool.rows[picks].tolist()
@@ -253,14 +272,14 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
             keep = rel > 1e-12
             rows, rel = rows[keep], rel[keep]
         if limit <= 0 or len(rows) == 0:
-            return Pool(_NO_ROWS, np.zeros(0), scored.query)
+            return Pool(_NO_ROWS, np.zeros(0), scored.query, scored.strands)
         pool = max(limit * 10, 50)
         if len(rows) > pool:
             top = np.argpartition(-rel, pool - 1)[:pool]
             top = top[np.lexsort((self.id_order_[rows[top]], -rel[top]))]
         else:  # the pool is every candidate: sorting them gives the same order
             top = np.lexsort((self.id_order_[rows], -rel))
-        return Pool(rows[top], rel[top], scored.query)
+        return Pool(rows[top], rel[top], scored.query, scored.strands)
 
     def _prepare(self, profile: GapProfile) -> _Prepared:
         """Check the profile and weigh its gaps: the query vector and its norm."""
@@ -276,6 +295,8 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         cells: list[int] = []
         weights: list[float] = []
         decay, exponent = self.further_level_decay, self.gap_size_exponent
+        strand_of_cell = self.space_.strand_of_cell
+        strands = [int(strand_of_cell[first]) for _, first in found]
         for gap, first in found:
             scale = gap.priority * gap.size**exponent
             for step, rank in enumerate(range(gap.current_rank + 1, gap.target_rank + 1)):
@@ -284,7 +305,8 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         q = np.zeros(self.space_.n_cells)
         q[cells] = weights
         norm = math.sqrt(q.dot(q))  # as np.linalg.norm
-        return _Prepared(framework, {gap.strand: gap for gap, _ in found}, cells, q, norm)
+        gaps_by_strand = {gap.strand: gap for gap, _ in found}
+        return _Prepared(framework, gaps_by_strand, cells, np.array(strands, np.intp), q, norm)
 
     def _first_column(self, framework: Framework, gap: Gap) -> int:
         """The column of the lowest level of the gap's strand (its levels' are consecutive)."""
@@ -356,22 +378,33 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         if c.formats is not None or c.max_duration_hours is not None or c.max_cost is not None:
             rel = rel.copy()
             rel[~self._allowed(c, rows)] = 0.0
-        return _Scored(prep.framework, prep.gaps, prep.query, rows, rel, text_query)
+        return _Scored(prep.framework, prep.gaps, prep.query, prep.strands, rows, rel, text_query)
 
     def _serving(
         self, cells: list[int], q_unit: NDArray[np.float64]
     ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """Rows with a tag in `cells` (ascending) and their `items_ @ q_unit`, each summed over
-        its cells in column order as the CSR product sums it."""
+        its cells in column order from 0, as the CSR product (and `rank_many`'s) sums it."""
         by_cell = self.items_by_cell_
-        bounds = [(by_cell.indptr[c], by_cell.indptr[c + 1]) for c in cells]
+        indptr = by_cell.indptr
+        bounds = [(indptr[c], indptr[c + 1]) for c in cells]
         if len(cells) == 1:
             (start, end), weight = bounds[0], q_unit[cells[0]]
             return by_cell.indices[start:end].astype(np.intp), by_cell.data[start:end] * weight
+        lengths = [end - start for start, end in bounds]
         serving = np.concatenate([by_cell.indices[s:e] for s, e in bounds])
-        values = np.concatenate(
-            [by_cell.data[s:e] * q_unit[c] for c, (s, e) in zip(cells, bounds, strict=True)]
-        )
+        # each entry times its cell's weight: the products `data[s:e] * q_unit[c]` would give
+        values = np.concatenate([by_cell.data[s:e] for s, e in bounds])
+        values *= np.repeat(q_unit[cells], lengths)
+        n_rows = by_cell.shape[0]
+        if n_rows <= DENSE_SUMS * len(serving):
+            # one pass over the catalogue beats sorting the entries: bincount adds each row's
+            # entries in input order, i.e. by cell, from 0
+            dense = np.bincount(serving, weights=values, minlength=n_rows).astype(
+                np.float64, copy=False
+            )
+            rows = (dense > 0).nonzero()[0]  # every entry is positive
+            return rows, dense[rows]
         order = serving.argsort(kind="stable")
         serving, values = serving[order], values[order]
         first = np.ones(len(serving), dtype=bool)
@@ -379,7 +412,8 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         starts = np.flatnonzero(first)
         if len(starts) == len(serving):  # no activity serves two of the cells
             return serving.astype(np.intp), values
-        sums: NDArray[np.float64] = np.add.reduceat(values, starts)
+        # not np.add.reduceat, which adds a row's first entry to the sum of the others
+        sums = np.bincount(first.cumsum() - 1, weights=values).astype(np.float64, copy=False)
         return serving[starts].astype(np.intp), sums
 
     def _allowed(self, c: Constraints, rows: NDArray[np.intp]) -> NDArray[np.bool_]:
@@ -485,6 +519,7 @@ class _Prepared:
     framework: Framework
     gaps: Mapping[str, Gap]
     cells: list[int]
+    strands: NDArray[np.intp]  # of the gaps, ascending (indexes into `space_.strands`)
     query: NDArray[np.float64]
     norm: float
 
@@ -497,6 +532,7 @@ class _Scored:
     framework: Framework
     gaps: Mapping[str, Gap]
     query: NDArray[np.float64]
+    strands: NDArray[np.intp]
     rows: NDArray[np.intp]
     relevance: NDArray[np.float64]
     text_query: TextQuery | None
@@ -505,6 +541,22 @@ class _Scored:
 _NO_ROWS = np.zeros(0, dtype=np.intp)
 BATCH = 64
 """Profiles `rank_many` scores together: large enough to spread the per-call overheads."""
+DENSE_SUMS = 32
+"""`_serving` sums over a dense catalogue-long array when it is at most this many times as
+long as the entries to add up (a sort of the entries costs more below that)."""
+
+
+def strand_masks(items: sp.csr_matrix, strand_of_cell: NDArray[np.intp]) -> list[int]:
+    """Per row of `items`, the strands it has a tag in, as bits of an int (bit s: strand s)."""
+    bits = [1 << s for s in strand_of_cell.tolist()]
+    indptr, indices = items.indptr.tolist(), items.indices.tolist()
+    masks = []
+    for start, end in itertools.pairwise(indptr):
+        mask = 0
+        for cell in indices[start:end]:
+            mask |= bits[cell]
+        masks.append(mask)
+    return masks
 
 
 def allowed_mask(

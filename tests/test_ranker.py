@@ -12,7 +12,7 @@ from sklearn.base import clone
 from recommender import TagInferrer
 from recommender.activities import FORMATS, Activity
 from recommender.frameworks import Framework
-from recommender.profiles import GapProfile, parse_profile
+from recommender.profiles import Constraints, GapProfile, parse_profile
 from recommender.ranker import GapRanker
 from tests.conftest import activity
 
@@ -364,3 +364,60 @@ def test_query_vector_weighs_the_gaps_as_the_cell_space_does(
     )
     norm = np.linalg.norm(expected)
     assert np.array_equal(ranker.query_vector(profile), expected / norm if norm else expected)
+
+
+@pytest.mark.parametrize("dense_sums", [0, 10**9])  # the sorted and the catalogue-long sums
+def test_relevance_is_the_csr_product_exactly(
+    dense_sums: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read through the gap cells' columns, relevance is `items_ @ q` to the last bit, and so
+    what `rank_many`'s sparse product gives (no query text, no constraints here)."""
+    from benchmarks.synthetic import Synthetic
+    from recommender import ranker as ranker_module
+
+    monkeypatch.setattr(ranker_module, "DENSE_SUMS", dense_sums)
+    synthetic = Synthetic.make(2)
+    # activities tagged in several cells of one gap are those whose sums have three terms
+    ranker = GapRanker().fit([synthetic.framework], synthetic.activities(600))
+    checked = 0
+    for profile in synthetic.profiles(300, seed=3):
+        plain = profile.model_copy(update={"query": None, "constraints": Constraints()})
+        relevance = ranker.relevance(plain)
+        assert np.array_equal(relevance, ranker.items_ @ ranker.query_vector(plain))
+        checked += int(relevance.any())
+    assert checked > 250
+
+
+def test_one_request_diversifies_as_a_batch_does(ranker: GapRanker) -> None:
+    """The single-request diversity step (plain Python, by groups of alike items) picks what
+    the batched numpy one picks, with the same scores, on the starter catalogue's many
+    multi-strand activities and on a synthetic catalogue."""
+    from benchmarks.synthetic import Synthetic
+    from recommender.diversity import diversify, diversify_one
+
+    synthetic = Synthetic.make(4)
+    other = GapRanker(diversity=0.9).fit([synthetic.framework], synthetic.activities(800))
+    profiles = [
+        gap_profile(levels={s: {"current": c, "target": "transforming"} for s in strands})
+        for strands in (("1.1",), ("1.1", "1.2"), ("1.2", "1.3", "1.4"), ("1.1", "1.2", "1.3"))
+        for c in (None, "exploring")
+    ]
+    compared = 0
+    for fitted, batch in ((ranker, profiles), (other, list(synthetic.profiles(200, seed=6)))):
+        for limit in (1, 5, 12):
+            pools = [fitted._pool(s, limit) for s in fitted._score_many(batch)[0]]
+            args = (fitted.items_, fitted.space_.strand_of_cell, len(fitted.space_.strands))
+            together = diversify(*args, pools, diversity=fitted.diversity, limit=limit)
+            for pool, (picks, scores) in zip(pools, together, strict=True):
+                alone = diversify_one(
+                    fitted.items_,
+                    fitted.space_.strand_of_cell,
+                    fitted.strand_masks_,
+                    pool,
+                    diversity=fitted.diversity,
+                    limit=limit,
+                )
+                assert alone[0] == picks
+                assert alone[1] == pytest.approx(scores, rel=1e-12, abs=0)
+                compared += bool(picks)
+    assert compared > 400
