@@ -28,17 +28,13 @@ def gap_report(
     caller: Reporter,
     snapshot: SnapshotDep,
     framework: Annotated[str, Query(max_length=100, description="Framework id")],
-    role: Annotated[
-        str | None,
-        Query(max_length=100, description="Only subjects whose latest assessment has this role"),
-    ] = None,
 ) -> GapReport:
     """How many subjects need each strand × level (their latest assessment has it above the
     current level and at or below the target), beside how many activities serve it.
 
     Any count below 5, zero included, is withheld (`subjects: null`, `suppressed: true`), and
-    so is the total when fewer than 5 subjects were assessed (also within a `role`). `short`
-    marks cells where demand meets fewer than 2 activities. Needs the `reports` scope.
+    so is the total when fewer than 5 subjects were assessed. `short` marks cells where
+    demand meets fewer than 2 activities. Needs the `reports` scope.
     """
     fw = store.framework(session, caller.org, framework)
     latest: dict[str, Assessment] = {}
@@ -49,8 +45,6 @@ def gap_report(
     )
     for row in session.scalars(query):
         latest[row.subject] = row
-    if role is not None:
-        latest = {subject: row for subject, row in latest.items() if row.role == role}
     demand: Counter[tuple[str, str]] = Counter()
     for row in latest.values():
         for strand_id, levels in row.levels.items():
