@@ -615,3 +615,21 @@ def test_a_statement_sent_twice_at_once_is_stored_once(
     assert again.status_code == 200, again.text
     exported = api.get(f"/v1/subjects/{PERSON}/export", headers=lms).json()
     assert len(exported["feedback"]) == 1 and len(looks) == 2
+
+
+def test_cli_exports_and_erases_a_subject_for_a_data_protection_officer(
+    api: TestClient, lms: dict[str, str], tenants: Tenants
+) -> None:
+    assess(api, lms, subject=PERSON, levels={"1.1": "exploring"}, targets={"1.1": "embedding"})
+    code, out, err = run_cli("subjects", "export", PERSON, "--org", "college-a")
+    assert code == 0, err
+    exported = json.loads(out)
+    assert exported == api.get(f"/v1/subjects/{PERSON}/export", headers=lms).json()
+    assert run_cli("subjects", "export", PERSON, "--org", "school-b")[0] == 2
+    code, out, err = run_cli("subjects", "erase", PERSON, "--org", "college-a")
+    assert code == 0 and json.loads(out) == {"assessments": 1, "feedback": 0}, err
+    problem(api.get(f"/v1/subjects/{PERSON}/export", headers=lms), 404)
+    code, _, err = run_cli("subjects", "erase", PERSON, "--org", "college-a")
+    assert code == 2 and err.strip() == f"error: subject '{PERSON}' not found"
+    event = api.get("/v1/audit", headers=tenants["college-a"]["admin"]).json()[0]
+    assert (event["actor"], event["action"], event["entity"]) == ("cli", "erase", "subject")

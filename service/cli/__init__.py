@@ -7,7 +7,7 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from service.cli import admin, catalogue, frameworks
+from service.cli import admin, catalogue, frameworks, subjects
 from service.cli.evaluate import evaluate, evaluate_tags
 from service.cli.purge import purge
 from service.cli.recommend import recommend
@@ -29,6 +29,7 @@ app.add_typer(frameworks.app, name="frameworks")
 app.add_typer(admin.orgs_app, name="orgs")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(admin.db_app, name="db")
+app.add_typer(subjects.app, name="subjects")
 
 
 def main() -> None:
