@@ -184,17 +184,21 @@ def diversify_one(
             group.append(i)
     # a single strand's share is 1; several strands' shares may also come down to one strand
     # (levels outside the gap in the others), a group of its own that is discounted alike
-    shares = {
-        key: dict(key) if isinstance(key, tuple) else {key.bit_length() - 1: 1.0} for key in members
-    }
-    groups = [(members[key], shares[key]) for key in members]
+    groups = list(members.values())
+    vectors = [
+        dict(key) if isinstance(key, tuple) else {key.bit_length() - 1: 1.0} for key in members
+    ]
+    in_strand: dict[int, list[tuple[int, float]]] = {}  # per strand, its groups and shares
+    for g, vector in enumerate(vectors):
+        for strand, share in vector.items():
+            in_strand.setdefault(strand, []).append((g, share))
     discount = [1.0] * len(groups)
     taken = [0] * len(groups)  # members picked so far: always the first ones
     chosen: list[int] = []
     scores: list[float] = []
     for step in range(steps):
         best, best_score, best_group = -1, -math.inf, -1
-        for g, (group, _) in enumerate(groups):
+        for g, group in enumerate(groups):
             if taken[g] < len(group):
                 i = group[taken[g]]
                 score = rel[i] * discount[g]
@@ -204,14 +208,21 @@ def diversify_one(
         chosen.append(best)
         scores.append(best_score)
         if step + 1 < steps:
-            picked = groups[best_group][1]
-            for g, (_, vector) in enumerate(groups):
-                similarity = 0.0
-                for strand, share in vector.items():
-                    other = picked.get(strand)
-                    if other is not None:
-                        similarity += share * other
-                discount[g] *= 1.0 - diversity * min(similarity, 1.0)
+            # a group sharing no strand with the pick has similarity 0: a factor of exactly 1
+            picked = vectors[best_group]
+            if len(picked) == 1:
+                ((strand, other),) = picked.items()
+                for g, share in in_strand[strand]:
+                    discount[g] *= 1.0 - diversity * min(share * other, 1.0)
+            else:
+                touched = {g for strand in picked for g, _ in in_strand[strand]}
+                for g in sorted(touched):
+                    similarity = 0.0
+                    for strand, share in vectors[g].items():
+                        theirs = picked.get(strand)
+                        if theirs is not None:
+                            similarity += share * theirs
+                    discount[g] *= 1.0 - diversity * min(similarity, 1.0)
     return chosen, scores
 
 

@@ -33,7 +33,7 @@ from recommender.frameworks import Framework, by_id
 from recommender.profiles import Constraints, Gap, GapProfile, check_profile, gaps
 from recommender.tagging import ScoredTag, TagInferrer
 from recommender.text import make_vectoriser
-from recommender.textmatch import TextQuery, matched_terms, text_scores
+from recommender.textmatch import TextQuery, matched_terms, summed, term_scores
 from recommender.textmatch import text_query as make_text_query
 
 
@@ -208,7 +208,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
             scored.strands,
             scored.rows,
             rel,
-            scored.text_query,
+            scored.text,
         )
 
     def rank_many(
@@ -256,8 +256,8 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         for profile, s, pool, (picks, scores) in zip(profiles, scored, pools, picked, strict=False):
             chosen = pool.rows[picks].tolist()
             matched = (
-                matched_terms(self.texts_, s.text_query, chosen)
-                if s.text_query is not None
+                matched_terms(s.text.query, s.text.parts[:, np.searchsorted(s.rows, chosen)].T)
+                if s.text is not None
                 else [[] for _ in chosen]
             )
             relevance = pool.relevance[picks].tolist()
@@ -268,7 +268,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         """The candidates the diversity step chooses from: the `max(10 × limit, 50)` most
         relevant (ties at the cut as argpartition leaves them), by relevance then id."""
         rows, rel = scored.rows, scored.relevance
-        if len(rows) and rel.min() <= 1e-12:
+        if len(rows) and np.minimum.reduce(rel) <= 1e-12:
             keep = rel > 1e-12
             rows, rel = rows[keep], rel[keep]
         if limit <= 0 or len(rows) == 0:
@@ -362,7 +362,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         rel: NDArray[np.float64],
     ) -> _Scored:
         """Apply the text boost and the constraints to the serving rows' relevance."""
-        text_query = None
+        boost = None
         if (
             len(rows)
             and profile.query
@@ -370,7 +370,8 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
             and self.text_vectoriser_ is not None
         ):
             text_query = make_text_query(self.text_vectoriser_, profile.query)
-            text = text_scores(self.texts_, text_query)[rows]
+            boost = _Text(text_query, term_scores(self.texts_, text_query)[:, rows])
+            text = summed(boost.parts)
             top = text.max(initial=0.0)
             if top > 0:
                 rel = rel * ((1 - self.query_weight) + self.query_weight * text / top)
@@ -378,7 +379,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         if c.formats is not None or c.max_duration_hours is not None or c.max_cost is not None:
             rel = rel.copy()
             rel[~self._allowed(c, rows)] = 0.0
-        return _Scored(prep.framework, prep.gaps, prep.query, prep.strands, rows, rel, text_query)
+        return _Scored(prep.framework, prep.gaps, prep.query, prep.strands, rows, rel, boost)
 
     def _serving(
         self, cells: list[int], q_unit: NDArray[np.float64]
@@ -512,7 +513,7 @@ def _first(item: tuple[int, Gap, int]) -> int:
     return item[0]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: cheaper to make, and never changed
 class _Prepared:
     """A checked profile: its framework, gaps by strand, query weights and their norm."""
 
@@ -524,7 +525,7 @@ class _Prepared:
     norm: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: cheaper to make, and never changed
 class _Scored:
     """One profile's candidates: the activities serving a gap (ascending rows) and their
     relevance after the text boost and the constraints (0 where a constraint fails)."""
@@ -535,7 +536,16 @@ class _Scored:
     strands: NDArray[np.intp]
     rows: NDArray[np.intp]
     relevance: NDArray[np.float64]
-    text_query: TextQuery | None
+    text: _Text | None  # the profile's `query`, if it boosted relevance
+
+
+@dataclass(slots=True)  # not frozen: cheaper to make, and never changed
+class _Text:
+    """A profile's text query and each of its terms' part of the serving rows' text scores
+    (terms × rows)."""
+
+    query: TextQuery
+    parts: NDArray[np.float64]
 
 
 _NO_ROWS = np.zeros(0, dtype=np.intp)

@@ -9,12 +9,18 @@ column per query term, instead of multiplying every activity's row.
 from __future__ import annotations
 
 import math
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+_ANALYSERS: weakref.WeakKeyDictionary[TfidfVectorizer, Callable[[str], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +36,11 @@ def text_query(vectoriser: TfidfVectorizer, query: str) -> TextQuery:
     """As `normalise_rows(vectoriser.transform([query]))`: sublinear tf × idf, l2-normalised
     by the vectoriser and once more by `normalise_rows`."""
     vocabulary = vectoriser.vocabulary_
+    analyse = _ANALYSERS.get(vectoriser)
+    if analyse is None:  # building it costs more than analysing a short query
+        analyse = _ANALYSERS[vectoriser] = vectoriser.build_analyzer()
     counts: dict[str, int] = {}
-    for term in vectoriser.build_analyzer()(query):
+    for term in analyse(query):
         if term in vocabulary:
             counts[term] = counts.get(term, 0) + 1
     names = sorted(counts, key=vocabulary.__getitem__)
@@ -46,32 +55,33 @@ def text_query(vectoriser: TfidfVectorizer, query: str) -> TextQuery:
 
 def text_scores(texts: sp.csc_matrix, query: TextQuery) -> NDArray[np.float64]:
     """Cosine of every activity's text (rows of `texts`) with the query."""
-    scores = np.zeros(texts.shape[0])
-    for term, weight in zip(query.terms.tolist(), query.weights.tolist(), strict=True):
-        start, end = texts.indptr[term], texts.indptr[term + 1]
-        scores[texts.indices[start:end]] += texts.data[start:end] * weight
-    return scores
+    return summed(term_scores(texts, query))
 
 
-def matched_terms(
-    texts: sp.csc_matrix, query: TextQuery, rows: list[int], top: int = 3
-) -> list[list[str]]:
-    """Per row, up to `top` query terms its text shares, strongest first."""
-    if not len(query.terms):
-        return [[] for _ in rows]
-    shared = np.zeros((len(rows), len(query.terms)))
-    wanted = np.array(rows, dtype=np.intp)
+def term_scores(texts: sp.csc_matrix, query: TextQuery) -> NDArray[np.float64]:
+    """Each query term's part of every activity's cosine with the query (terms × rows)."""
+    parts = np.zeros((len(query.terms), texts.shape[0]))
     for k, (term, weight) in enumerate(
         zip(query.terms.tolist(), query.weights.tolist(), strict=True)
     ):
         start, end = texts.indptr[term], texts.indptr[term + 1]
-        docs = texts.indices[start:end]
-        if end > start:
-            at = np.minimum(np.searchsorted(docs, wanted), end - start - 1)
-            hit = docs[at] == wanted
-            shared[hit, k] = texts.data[start + at[hit]] * weight
+        parts[k, texts.indices[start:end]] = texts.data[start:end] * weight
+    return parts
+
+
+def summed(parts: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The terms' parts added up term by term, from 0 (as a cosine's terms are)."""
+    total = np.zeros(parts.shape[1])
+    for part in parts:
+        total += part
+    return total
+
+
+def matched_terms(query: TextQuery, parts: NDArray[np.float64], top: int = 3) -> list[list[str]]:
+    """Per row of `parts` (rows × the query's terms, as `term_scores` transposed), up to `top`
+    query terms its text shares, strongest first."""
     matched = []
-    for values in shared.tolist():
+    for values in parts.tolist():
         present = sorted((k for k, v in enumerate(values) if v > 0), key=lambda k: -values[k])
         matched.append([query.names[k] for k in present[:top]])
     return matched
