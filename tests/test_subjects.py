@@ -633,3 +633,26 @@ def test_cli_exports_and_erases_a_subject_for_a_data_protection_officer(
     assert code == 2 and err.strip() == f"error: subject '{PERSON}' not found"
     event = api.get("/v1/audit", headers=tenants["college-a"]["admin"]).json()[0]
     assert (event["actor"], event["action"], event["entity"]) == ("cli", "erase", "subject")
+
+
+def test_a_whole_school_is_a_subject_too(api: TestClient, lms: dict[str, str]) -> None:
+    """Naace 5a is about the school: its scale runs 4 (lowest) to 1."""
+    q = api.get("/v1/frameworks/naace-srf-5a/questionnaire", headers=lms).json()
+    strand = q["strands"][0]["id"]
+    lowest = [s["id"] for s in q["strands"][0]["levels"][0]["statements"]]
+    body = assess(
+        api,
+        lms,
+        subject="school:urn-104512",
+        framework="naace-srf-5a",
+        affirmed=lowest,
+        targets={strand: "2"},
+    )
+    assert body["profile"]["levels"][strand] == {"current": "4", "target": "2"}
+    items = api.post(
+        "/v1/subjects/school:urn-104512/recommendations", json={"limit": 3}, headers=lms
+    ).json()["items"]
+    assert items and all(
+        {(t["strand"], t["level"]) for t in i["addresses"]} <= {(strand, "3"), (strand, "2")}
+        for i in items
+    )
