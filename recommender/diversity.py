@@ -36,7 +36,7 @@ class Pool:
     rows: NDArray[np.intp]
     relevance: NDArray[np.float64]
     query: NDArray[np.float64]
-    strands: NDArray[np.intp] | None = None
+    strands: Sequence[int] | None = None
 
 
 def gap_shares(
@@ -76,7 +76,7 @@ def gap_shares(
 
 
 def _local_strands(pool: Pool, n_strands: int) -> NDArray[np.intp]:
-    return np.arange(n_strands) if pool.strands is None else pool.strands
+    return np.arange(n_strands) if pool.strands is None else np.asarray(pool.strands, np.intp)
 
 
 def diversify(
@@ -169,7 +169,7 @@ def diversify_one(
     gap_mask = -1
     if pool.strands is not None:
         gap_mask = 0
-        for strand in pool.strands.tolist():
+        for strand in pool.strands:
             gap_mask |= 1 << strand
     members: dict[_Key, list[int]] = {}
     for i, row in enumerate(pool.rows.tolist()):

@@ -295,8 +295,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         cells: list[int] = []
         weights: list[float] = []
         decay, exponent = self.further_level_decay, self.gap_size_exponent
-        strand_of_cell = self.space_.strand_of_cell
-        strands = [int(strand_of_cell[first]) for _, first in found]
+        strands = [self.space_.strand_of_cell.item(first) for _, first in found]
         for gap, first in found:
             scale = gap.priority * gap.size**exponent
             for step, rank in enumerate(range(gap.current_rank + 1, gap.target_rank + 1)):
@@ -306,7 +305,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         q[cells] = weights
         norm = math.sqrt(q.dot(q))  # as np.linalg.norm
         gaps_by_strand = {gap.strand: gap for gap, _ in found}
-        return _Prepared(framework, gaps_by_strand, cells, np.array(strands, np.intp), q, norm)
+        return _Prepared(framework, gaps_by_strand, cells, strands, q, norm)
 
     def _first_column(self, framework: Framework, gap: Gap) -> int:
         """The column of the lowest level of the gap's strand (its levels' are consecutive)."""
@@ -397,7 +396,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         # each entry times its cell's weight: the products `data[s:e] * q_unit[c]` would give
         values = np.concatenate([by_cell.data[s:e] for s, e in bounds])
         values *= np.repeat(q_unit[cells], lengths)
-        n_rows = by_cell.shape[0]
+        n_rows = len(self.activity_ids_)
         if n_rows <= DENSE_SUMS * len(serving):
             # one pass over the catalogue beats sorting the entries: bincount adds each row's
             # entries in input order, i.e. by cell, from 0
@@ -435,14 +434,14 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         if not rows:
             return []
         indptr, indices, data = self.items_.indptr, self.items_.indices, self.items_.data
-        q = scored.query.tolist()
+        q = scored.query.item  # a Python float per cell asked for
         cell_tags, ids, inferred_tags = self.cell_tags_, self.activity_ids_, self.inferred_tags_
         explainer = Explainer(scored.framework, scored.gaps)
         out = []
         for row, score, rel, terms in zip(rows, scores, relevance, matched, strict=True):
             start, end = indptr[row : row + 2].tolist()
             cells = indices[start:end].tolist()
-            contributions = [w * q[c] for w, c in zip(data[start:end].tolist(), cells, strict=True)]
+            contributions = [w * q(c) for w, c in zip(data[start:end].tolist(), cells, strict=True)]
             if len(cells) == 1:
                 addresses: tuple[Tag, ...] = (cell_tags[cells[0]],) if contributions[0] > 0 else ()
             else:  # by contribution, stable: ties keep the cells' order
@@ -520,7 +519,7 @@ class _Prepared:
     framework: Framework
     gaps: Mapping[str, Gap]
     cells: list[int]
-    strands: NDArray[np.intp]  # of the gaps, ascending (indexes into `space_.strands`)
+    strands: list[int]  # of the gaps, ascending (indexes into `space_.strands`)
     query: NDArray[np.float64]
     norm: float
 
@@ -533,7 +532,7 @@ class _Scored:
     framework: Framework
     gaps: Mapping[str, Gap]
     query: NDArray[np.float64]
-    strands: NDArray[np.intp]
+    strands: list[int]
     rows: NDArray[np.intp]
     relevance: NDArray[np.float64]
     text: _Text | None  # the profile's `query`, if it boosted relevance

@@ -30,7 +30,10 @@ starter catalogue (some for a framework invented for it), cold-start tags at >= 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -244,13 +247,17 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
         self.cold_start_ = self.n_training_activities_ < MIN_ACTIVITIES_TO_CALIBRATE
         self.vectoriser_ = make_tagger_vectoriser().fit([s.text for s in samples])
         X = normalise_rows(self.vectoriser_.transform([s.text for s in samples]))
-        if self.cold_start_:
-            self.level_model_, self.calibrator_ = _cold_start_models()
-        else:
-            held_out = self._out_of_fold(samples, X)
-            self.level_model_ = self._fit_level_model(held_out)
-            self.calibrator_ = self._fit_calibrator(held_out)
-        self.scorer_ = self._scorer().fit(samples, X)
+        # the final scorer and the folds' are independent fits, whose solver releases the
+        # GIL: on several cores they run side by side (the same models, sooner)
+        with ThreadPoolExecutor(max_workers=_workers()) as pool:
+            final = pool.submit(self._scorer().fit, samples, X)
+            if self.cold_start_:
+                self.level_model_, self.calibrator_ = _cold_start_models()
+            else:
+                held_out = self._out_of_fold(samples, X, pool=pool)
+                self.level_model_ = self._fit_level_model(held_out)
+                self.calibrator_ = self._fit_calibrator(held_out)
+            self.scorer_ = final.result()
         return self
 
     def _set_space(self, frameworks: Sequence[Framework]) -> None:
@@ -317,19 +324,31 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
         X: sp.csr_matrix,
         *,
         never_train: frozenset[str] = frozenset(),
+        pool: Executor | None = None,
     ) -> list[tuple[Sample, _Scores]]:
         """Each activity and background text scored by a model fitted without it.
 
         Framework statements always stay in training, as they do when a real activity is
-        tagged; kinds in `never_train` are only ever scored.
+        tagged; kinds in `never_train` are only ever scored. The folds' models are fitted side
+        by side (on `pool`, else on threads of their own) and used in fold order.
         """
         always = [i for i, s in enumerate(samples) if s.kind == "statement"]
         others = np.array([i for i, s in enumerate(samples) if s.kind != "statement"])
         scored: list[tuple[Sample, _Scores]] = []
         folds = KFold(n_splits=self.n_folds, shuffle=True, random_state=self.random_state)
-        for train, test in folds.split(others):
-            fitted = [*always, *(i for i in others[train] if samples[i].kind not in never_train)]
-            scorer = self._scorer().fit([samples[i] for i in fitted], X[fitted])
+        with ExitStack() as stack:
+            if pool is None:
+                pool = stack.enter_context(ThreadPoolExecutor(max_workers=_workers()))
+            splits = []
+            for train, test in folds.split(others):
+                fitted = [
+                    *always,
+                    *(i for i in others[train] if samples[i].kind not in never_train),
+                ]
+                job = pool.submit(self._scorer().fit, [samples[i] for i in fitted], X[fitted])
+                splits.append((fitted, test, job))
+        for fitted, test, job in splits:
+            scorer = job.result()
             # words only the held-out texts use would be unknown to a model fitted without them
             seen = np.zeros(X.shape[1])
             seen[X[fitted].indices] = 1.0
@@ -458,6 +477,14 @@ class TagInferrer(BaseEstimator):  # type: ignore[misc]
                     found.append(ScoredTag(tag, round(float(p), 3)))
             results.append(sorted(found, key=lambda t: -t.confidence))
         return results
+
+
+def _workers() -> int:
+    """Threads for independent model fits: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _relative(values: NDArray[np.float64]) -> NDArray[np.float64]:

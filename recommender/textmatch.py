@@ -61,11 +61,10 @@ def text_scores(texts: sp.csc_matrix, query: TextQuery) -> NDArray[np.float64]:
 def term_scores(texts: sp.csc_matrix, query: TextQuery) -> NDArray[np.float64]:
     """Each query term's part of every activity's cosine with the query (terms × rows)."""
     parts = np.zeros((len(query.terms), texts.shape[0]))
-    for k, (term, weight) in enumerate(
-        zip(query.terms.tolist(), query.weights.tolist(), strict=True)
-    ):
-        start, end = texts.indptr[term], texts.indptr[term + 1]
-        parts[k, texts.indices[start:end]] = texts.data[start:end] * weight
+    indptr = texts.indptr
+    for part, term, weight in zip(parts, query.terms.tolist(), query.weights.tolist(), strict=True):
+        start, end = indptr[term], indptr[term + 1]
+        part[texts.indices[start:end]] = texts.data[start:end] * weight
     return parts
 
 
