@@ -33,6 +33,10 @@ from service.models import utcnow
 log = logging.getLogger(__name__)
 
 
+Cell = tuple[str, str]
+"""(strand, level) of one framework."""
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """An immutable view of one organisation's catalogue and the ranker fitted on it."""
@@ -66,9 +70,6 @@ class Snapshot:
                 elif t.confidence >= self.ranker.min_tag_confidence:
                     inferred[t.tag.strand, t.tag.level] += 1
         return given, inferred
-
-
-Cell = tuple[str, str]
 
 
 def version_label(version: tuple[int, ...]) -> str:

@@ -23,8 +23,10 @@ class Settings(BaseSettings):
     seed: bool = True
     """Seed an empty database with the shipped frameworks and starter catalogue."""
     secret_key: SecretStr | None = None
-    """Server secret for hashing API keys. Every process sharing a database needs the same one;
-    without it, one is generated in ``<data_dir>/secret.key`` (fine for the embedded default)."""
+    """Server secret for hashing API keys and deriving subjects' pseudonyms: changing it
+    invalidates every key and orphans every stored subject. Every process sharing a database
+    needs the same one; without it, one is generated in ``<data_dir>/secret.key`` (fine for
+    the embedded default)."""
     open_access: bool = True
     """Serve without API keys, as the `local` organisation, until the first key is created.
     False requires keys from the start."""
