@@ -53,7 +53,8 @@ def recommend_for_subject(
 
     Activities the subject completed or dismissed are never offered again. Ratings from
     people with similar gaps move activities up or down among those that close a gap; they
-    never bring in an activity that closes none, nor one your constraints rule out.
+    never bring in an activity that closes none, nor one your constraints rule out. Needs
+    the `subjects` scope.
     """
     subject = _subject(session, ids, subject_id)
     latest = subjects.latest(session, ids.org, subject.id, body.framework)
@@ -83,7 +84,7 @@ def progress(
     framework: str | None = None,
 ) -> Progress:
     """Current and target level per strand at every assessment, oldest first, in `framework`
-    (default: that of the latest assessment)."""
+    (default: that of the latest assessment). Needs the `subjects` scope."""
     subject = _subject(session, ids, subject_id)
     latest = subjects.latest(session, ids.org, subject.id, framework)
     if latest is None:
@@ -116,7 +117,7 @@ def export_subject(
     subject_id: SubjectPath, session: SessionDep, ids: SubjectIdsDep
 ) -> SubjectExport:
     """Everything held on the subject, machine-readable (GDPR rights of access and
-    portability): assessments with their answers, and feedback."""
+    portability): assessments with their answers, and feedback. Needs the `subjects` scope."""
     subject = _subject(session, ids, subject_id)
     return SubjectExport.model_validate(subjects.export(session, ids.org, subject))
 
@@ -126,7 +127,8 @@ def erase_subject(
     subject_id: SubjectPath, session: SessionDep, ids: SubjectIdsDep, caller: SubjectsAccess
 ) -> ErasureReport:
     """Erase the subject and everything held on them (GDPR right to erasure), at once and
-    for good. The audit log records that a subject was erased, not which one."""
+    for good. The audit log records that a subject was erased, not which one. Needs the
+    `subjects` scope."""
     subject = _subject(session, ids, subject_id)
     counts = subjects.erase(session, ids.org, subject, caller.actor)
     session.commit()
