@@ -13,16 +13,17 @@ import calendar
 import hashlib
 import hmac
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service import audit
-from service.models import Assessment, Feedback, Subject
+from service.models import Assessment, Feedback, Subject, utcnow
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,21 @@ def find(session: Session, org: str, pseudonym: str) -> Subject | None:
 
 
 def ensure(session: Session, org: str, pseudonym: str) -> Subject:
-    """The subject, created if new; safe when two first requests for it race."""
+    """The subject, created if new. Two first requests for one subject may race: the insert
+    does nothing if the other request's row is there (no savepoint, which pysqlite would
+    commit early)."""
     subject = find(session, org, pseudonym)
-    if subject is not None:
-        return subject
-    try:
-        with session.begin_nested():
-            subject = Subject(org=org, id=pseudonym)
-            session.add(subject)
-    except IntegrityError:  # another request created it between our read and our insert
+    if subject is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(
+            insert(Subject)
+            .values(org=org, id=pseudonym, created_at=utcnow())
+            .on_conflict_do_nothing()
+        )
         subject = find(session, org, pseudonym)
-        if subject is None:
-            raise
+        if subject is None:  # neither inserted nor there: the database broke its promise
+            raise RuntimeError(f"subject row missing after insert in {org!r}")
     return subject
 
 
@@ -78,6 +82,25 @@ def latest(
         query = query.where(Assessment.framework == framework)
     order = (Assessment.assessed_at.desc(), Assessment.id.desc())
     return session.scalars(query.order_by(*order).limit(1)).first()
+
+
+def latest_per_subject(
+    session: Session,
+    org: str,
+    *,
+    framework: str | None = None,
+    among: Collection[str] | None = None,
+) -> dict[str, Assessment]:
+    """Each subject's latest assessment (in `framework`; of the subjects `among`)."""
+    query = select(Assessment).where(Assessment.org == org)
+    if framework is not None:
+        query = query.where(Assessment.framework == framework)
+    if among is not None:
+        query = query.where(Assessment.subject.in_(among))
+    latest: dict[str, Assessment] = {}
+    for row in session.scalars(query.order_by(Assessment.assessed_at, Assessment.id)):
+        latest[row.subject] = row  # later rows replace earlier ones
+    return latest
 
 
 def feedback(session: Session, org: str, pseudonym: str) -> list[Feedback]:
