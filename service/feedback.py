@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recommender.feedback import FeedbackBooster, ratings_from_events
-from service import assessments
+from service import assessments, subjects
 from service.models import Assessment, Feedback, utcnow
 from service.rankers import Snapshot
 
@@ -107,17 +107,12 @@ def _fit(session: Session, snapshot: Snapshot) -> FeedbackBooster:
     ).all()
     ratings = ratings_from_events((s, a, e, r) for s, a, e, r in rows)
     raters = {r.subject for r in ratings}
-    latest: dict[str, Assessment] = {}
-    if raters:
-        query = (
-            select(Assessment)
-            .where(Assessment.org == snapshot.org, Assessment.subject.in_(raters))
-            .order_by(Assessment.assessed_at, Assessment.id)
-        )
-        for row in session.scalars(query):
-            if row.framework in snapshot.frameworks:
-                latest[row.subject] = row  # later rows replace earlier ones
-    profiles = {subject: assessments.profile_of(row) for subject, row in latest.items()}
+    latest = subjects.latest_per_subject(session, snapshot.org, among=raters) if raters else {}
+    profiles = {
+        subject: assessments.profile_of(row)
+        for subject, row in latest.items()
+        if row.framework in snapshot.frameworks
+    }
     return FeedbackBooster().fit(snapshot.ranker, profiles, ratings)
 
 

@@ -6,12 +6,10 @@ from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from recommender.frameworks import Framework
-from service import store
+from service import store, subjects
 from service.deps import Reporter, SessionDep, SnapshotDep
-from service.models import Assessment
 from service.problems import ERROR_RESPONSES, NotFound, responses
 from service.routes.catalogue import MIN_ACTIVITIES_PER_CELL
 from service.schemas import GapCell, GapReport
@@ -37,14 +35,7 @@ def gap_report(
     demand meets fewer than 2 activities. Needs the `reports` scope.
     """
     fw = store.framework(session, caller.org, framework)
-    latest: dict[str, Assessment] = {}
-    query = (
-        select(Assessment)
-        .where(Assessment.org == caller.org, Assessment.framework == fw.id)
-        .order_by(Assessment.assessed_at, Assessment.id)
-    )
-    for row in session.scalars(query):
-        latest[row.subject] = row
+    latest = subjects.latest_per_subject(session, caller.org, framework=fw.id)
     demand: Counter[tuple[str, str]] = Counter()
     for row in latest.values():
         for strand_id, levels in row.levels.items():
@@ -57,14 +48,14 @@ def gap_report(
     cells = []
     for strand in fw.strands:
         for level in fw.level_ids:
-            subjects = demand[strand.id, level]
-            shown = subjects >= MIN_SUBJECTS
+            needing = demand[strand.id, level]
+            shown = needing >= MIN_SUBJECTS
             activities = given[strand.id, level] + inferred[strand.id, level]
             cells.append(
                 GapCell(
                     strand=strand.id,
                     level=level,
-                    subjects=subjects if shown else None,
+                    subjects=needing if shown else None,
                     suppressed=not shown,
                     activities=activities,
                     short=shown and activities < MIN_ACTIVITIES_PER_CELL,
