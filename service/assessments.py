@@ -31,7 +31,7 @@ def set_policy(
 ) -> TargetPolicy:
     """Replace the organisation's default targets for `framework`, after checking every
     strand and level exists (errors name the field, e.g. `roles.teacher.1.3`)."""
-    problems = [*_unknown(framework, targets, "targets")]
+    problems = _unknown(framework, targets, "targets")
     for role, per_strand in roles.items():
         problems += _unknown(framework, per_strand, f"roles.{role}")
     if problems:
