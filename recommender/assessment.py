@@ -25,7 +25,7 @@ def statement_id(strand_id: str, level_id: str, index: int) -> str:
 
 
 def answers_from_statements(
-    framework: Framework, affirmed: Collection[str], *, field: str = "affirmed"
+    framework: Framework, affirmed: Collection[str]
 ) -> dict[str, dict[str, list[int]]]:
     """Statement ids (as `statement_id` makes them) to `Answers`; every bad id is reported,
     as ``affirmed[2]``, so a questionnaire page can point at it."""
@@ -41,7 +41,7 @@ def answers_from_statements(
         )
         if not index.isdigit() or int(index) >= count:
             problems.append(
-                Problem(f"{field}[{position}]", f"no statement {sid!r} in {framework.id}")
+                Problem(f"affirmed[{position}]", f"no statement {sid!r} in {framework.id}")
             )
             continue
         answers.setdefault(strand_id, {}).setdefault(level_id, []).append(int(index))
