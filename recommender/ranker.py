@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -201,15 +201,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
             norm = math.sqrt(scored.query.dot(scored.query))
             factors = adjuster.factors(scored.query / norm, scored.rows)
             rel *= np.clip(factors, 0.0, None)
-        return _Scored(
-            scored.framework,
-            scored.gaps,
-            scored.query,
-            scored.strands,
-            scored.rows,
-            rel,
-            scored.text,
-        )
+        return replace(scored, relevance=rel)
 
     def rank_many(
         self, profiles: Iterable[GapProfile], limit: int = 5
