@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from service import audit
 from service.models import Assessment, Feedback, Subject, utcnow
+from service.problems import NotFound
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,14 @@ class SubjectIds:
 
 def find(session: Session, org: str, pseudonym: str) -> Subject | None:
     return session.get(Subject, (org, pseudonym))
+
+
+def lookup(session: Session, ids: SubjectIds, external_id: str) -> Subject:
+    """The subject an organisation knows by `external_id`, else NotFound (404)."""
+    subject = find(session, ids.org, ids.of(external_id))
+    if subject is None:
+        raise NotFound("subject", external_id)
+    return subject
 
 
 def ensure(session: Session, org: str, pseudonym: str) -> Subject:

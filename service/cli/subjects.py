@@ -9,8 +9,8 @@ import typer
 
 from service import subjects
 from service.cli.common import OrgOption, emit, settings, store_session, user_errors
-from service.problems import NotFound
 from service.schemas import SubjectExport
+from service.subjects import SubjectIds
 
 app = typer.Typer(
     help="People and schools who self-assessed: export or erase what is held on one.",
@@ -21,14 +21,15 @@ SubjectArgument = Annotated[
 ]
 
 
+def _ids(org: str) -> SubjectIds:
+    return SubjectIds.for_org(settings().key_secret(), org)
+
+
 @app.command("export")
 def export(subject: SubjectArgument, org: OrgOption = "local") -> None:
     """Print everything held on the subject as one JSON object (right of access)."""
     with user_errors(), store_session() as session:
-        ids = subjects.SubjectIds.for_org(settings().key_secret(), org)
-        found = subjects.find(session, org, ids.of(subject))
-        if found is None:
-            raise NotFound("subject", subject)
+        found = subjects.lookup(session, _ids(org), subject)
         exported = SubjectExport.model_validate(subjects.export(session, org, found))
         emit(exported.model_dump(mode="json"))  # exactly as GET /v1/subjects/{id}/export
 
@@ -37,8 +38,4 @@ def export(subject: SubjectArgument, org: OrgOption = "local") -> None:
 def erase(subject: SubjectArgument, org: OrgOption = "local") -> None:
     """Delete the subject and everything held on them (right to erasure); prints the counts."""
     with user_errors(), store_session() as session:
-        ids = subjects.SubjectIds.for_org(settings().key_secret(), org)
-        found = subjects.find(session, org, ids.of(subject))
-        if found is None:
-            raise NotFound("subject", subject)
-        emit(subjects.erase(session, org, found, "cli"))
+        emit(subjects.erase(session, org, subjects.lookup(session, _ids(org), subject), "cli"))

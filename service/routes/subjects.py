@@ -11,7 +11,6 @@ from fastapi import APIRouter, Path
 from service import assessments, store, subjects
 from service.deps import SessionDep, SnapshotDep, SubjectIdsDep, SubjectsAccess
 from service.feedback import BoostersDep
-from service.models import Subject
 from service.problems import ERROR_RESPONSES, NotFound, responses
 from service.routes.recommendations import recommended_items
 from service.schemas import (
@@ -24,20 +23,12 @@ from service.schemas import (
     SubjectRecommendationRequest,
     SubjectRecommendationResponse,
 )
-from service.subjects import SubjectIds
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
 SubjectPath = Annotated[
     str, Path(min_length=1, max_length=200, description="Your LMS's id for the subject")
 ]
-
-
-def _subject(session: SessionDep, ids: SubjectIds, subject_id: str) -> Subject:
-    subject = subjects.find(session, ids.org, ids.of(subject_id))
-    if subject is None:
-        raise NotFound("subject", subject_id)
-    return subject
 
 
 @router.post("/{subject_id}/recommendations", responses={**ERROR_RESPONSES, **responses(NotFound)})
@@ -56,7 +47,7 @@ def recommend_for_subject(
     never bring in an activity that closes none, nor one your constraints rule out. Needs
     the `subjects` scope.
     """
-    subject = _subject(session, ids, subject_id)
+    subject = subjects.lookup(session, ids, subject_id)
     latest = subjects.latest(session, ids.org, subject.id, body.framework)
     if latest is None:
         raise NotFound("assessment for subject", subject_id)
@@ -85,7 +76,7 @@ def progress(
 ) -> Progress:
     """Current and target level per strand at every assessment, oldest first, in `framework`
     (default: that of the latest assessment). Needs the `subjects` scope."""
-    subject = _subject(session, ids, subject_id)
+    subject = subjects.lookup(session, ids, subject_id)
     latest = subjects.latest(session, ids.org, subject.id, framework)
     if latest is None:
         raise NotFound("assessment for subject", subject_id)
@@ -118,7 +109,7 @@ def export_subject(
 ) -> SubjectExport:
     """Everything held on the subject, machine-readable (GDPR rights of access and
     portability): assessments with their answers, and feedback. Needs the `subjects` scope."""
-    subject = _subject(session, ids, subject_id)
+    subject = subjects.lookup(session, ids, subject_id)
     return SubjectExport.model_validate(subjects.export(session, ids.org, subject))
 
 
@@ -129,7 +120,7 @@ def erase_subject(
     """Erase the subject and everything held on them (GDPR right to erasure), at once and
     for good. The audit log records that a subject was erased, not which one. Needs the
     `subjects` scope."""
-    subject = _subject(session, ids, subject_id)
+    subject = subjects.lookup(session, ids, subject_id)
     counts = subjects.erase(session, ids.org, subject, caller.actor)
     session.commit()
     return ErasureReport(**counts)
