@@ -320,32 +320,6 @@ def test_another_organisation_cannot_see_or_erase_a_subject(
     assert api.get(f"/v1/subjects/{PERSON}/export", headers=lms).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "scope,method,path,allowed",
-    [
-        ("recommend", "POST", "/v1/assessments", False),
-        ("catalogue:write", "POST", "/v1/assessments", False),
-        ("subjects", "POST", "/v1/assessments", True),
-        ("subjects", "GET", "/v1/reports/gaps?framework=d2030-commitment", False),
-        ("reports", "GET", "/v1/reports/gaps?framework=d2030-commitment", True),
-        ("reports", "POST", "/v1/assessments", False),
-        ("recommend", "POST", "/v1/feedback", False),
-        ("recommend", "DELETE", f"/v1/subjects/{PERSON}", False),
-    ],
-)
-def test_subject_scopes(
-    api: TestClient, tenants: Tenants, scope: str, method: str, path: str, allowed: bool
-) -> None:
-    body = {"subject": PERSON, "framework": D2030} if path == "/v1/assessments" else None
-    if path == "/v1/feedback":
-        body = {"subject": PERSON, "activity": "A001", "event": "viewed"}
-    response = api.request(method, path, json=body, headers=tenants["college-a"][scope])
-    if allowed:
-        assert response.status_code in (200, 201), response.text
-    else:
-        assert "scope" in problem(response, 403)["detail"]
-
-
 def test_gap_report_suppresses_cells_with_fewer_than_five_subjects(
     api: TestClient, lms: dict[str, str], tenants: Tenants
 ) -> None:

@@ -91,12 +91,26 @@ def test_wrong_revoked_and_malformed_keys_get_401(api: TestClient, tenants: Tena
         ("catalogue:write", "POST", "/v1/recommendations", False),
         ("admin", "POST", "/v1/recommendations", True),
         ("admin", "POST", "/v1/activities", True),
+        ("recommend", "POST", "/v1/assessments", False),
+        ("catalogue:write", "POST", "/v1/assessments", False),
+        ("subjects", "POST", "/v1/assessments", True),
+        ("subjects", "GET", "/v1/reports/gaps?framework=d2030-commitment", False),
+        ("reports", "GET", "/v1/reports/gaps?framework=d2030-commitment", True),
+        ("reports", "POST", "/v1/assessments", False),
+        ("recommend", "POST", "/v1/feedback", False),
+        ("recommend", "DELETE", "/v1/subjects/moodle:1", False),
     ],
 )
 def test_scopes(
     api: TestClient, tenants: Tenants, scope: str, method: str, path: str, allowed: bool
 ) -> None:
-    bodies = {"/v1/recommendations": PROFILE, "/v1/activities": NEW, "/v1/catalogue/import": []}
+    bodies = {
+        "/v1/recommendations": PROFILE,
+        "/v1/activities": NEW,
+        "/v1/catalogue/import": [],
+        "/v1/assessments": {"subject": "moodle:1", "framework": "d2030-commitment"},
+        "/v1/feedback": {"subject": "moodle:1", "activity": "A001", "event": "viewed"},
+    }
     response = api.request(method, path, json=bodies.get(path), headers=tenants["college-a"][scope])
     if allowed:
         assert response.status_code in (200, 201), response.text
