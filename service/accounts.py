@@ -14,6 +14,7 @@ from service import audit, keys
 from service.models import SHARED, ApiKey, Organisation, utcnow
 from service.problems import Conflict, NotFound
 from service.store import create_organisation
+from service.subjects import SubjectIds
 
 ORG_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -58,8 +59,14 @@ def create_key(
     secret: bytes,
     name: str = "",
     expires_at: datetime | None = None,
+    person: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key and its plaintext, which is never stored and cannot be shown again."""
+    """A new key and its plaintext, which is never stored and cannot be shown again.
+
+    A `self` key is one person's sign-in: `person` is the id the organisation knows them by
+    (as its LMS would send it), stored only as their pseudonym, so what they do on the web
+    pages and what the LMS sends about them are one record.
+    """
     if session.get(Organisation, org_id) is None:
         raise NotFound("organisation", org_id)
     unknown = [s for s in scopes if s not in keys.SCOPES]
@@ -67,6 +74,10 @@ def create_key(
         raise InvalidInput.single(
             "scope", f"unknown scope {unknown[0]!r}" if unknown else "at least one scope needed"
         )
+    if "self" in scopes and not person:
+        raise InvalidInput.single("person", "a `self` key signs in one person: name them")
+    if person and "self" not in scopes:
+        raise InvalidInput.single("person", "only a `self` key names a person")
     new = keys.generate(secret)
     row = ApiKey(
         id=new.id,
@@ -75,6 +86,7 @@ def create_key(
         digest=new.digest,
         scopes=sorted(set(scopes)),
         expires_at=expires_at,
+        subject=SubjectIds.for_org(secret, org_id).of(person) if person else None,
     )
     session.add(row)
     session.flush()

@@ -19,6 +19,8 @@ from service.logs import redact_access_log
 from service.models import LOCAL
 from service.rankers import RankerPool
 from service.settings import Settings
+from service.web import site
+from service.web.errors import problem_page
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "pool": pool,
                 "boosters": Boosters(settings.feedback_refresh_seconds),
                 "access": Access(settings.key_secret(), open_access, settings.key_cache_seconds),
+                "settings": settings,
             }
         finally:
             pool.close()
@@ -52,8 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Recommends CPD activities that close digital-capability gaps.",
         lifespan=lifespan,
     )
-    problems.install(app)
+    problems.install(app, pages=problem_page)
     app.include_router(routes.router)
+    site.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz(session: SessionDep) -> dict[str, str]:

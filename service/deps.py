@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service import accounts, keys
 from service.keys import Scope
-from service.models import LOCAL
+from service.models import LOCAL, ApiKey
 from service.problems import Forbidden, Unauthorized
 from service.rankers import RankerPool, Snapshot
 from service.subjects import SubjectIds
@@ -28,6 +28,8 @@ class Principal:
     org: str
     actor: str
     scopes: tuple[str, ...]
+    subject: str | None = None
+    """The person a `self` key signs in, as their pseudonym."""
 
     def require(self, scope: Scope) -> None:
         if not keys.grants(self.scopes, scope):
@@ -108,7 +110,11 @@ def _any_key_exists(engine: Engine) -> bool:
 def _authenticate(engine: Engine, token: str, secret: bytes) -> Principal | None:
     with Session(engine) as session:
         key = accounts.authenticate(session, token, secret)
-        return Principal(key.org, f"key:{key.id}", tuple(key.scopes)) if key else None
+        return principal_of(key) if key else None
+
+
+def principal_of(key: ApiKey) -> Principal:
+    return Principal(key.org, f"key:{key.id}", tuple(key.scopes), key.subject)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

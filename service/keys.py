@@ -9,10 +9,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-Scope = Literal["recommend", "subjects", "catalogue:write", "reports", "admin"]
+Scope = Literal["recommend", "subjects", "self", "catalogue:write", "reports", "admin"]
 SCOPES: tuple[str, ...] = get_args(Scope)
 """`recommend`: rank profiles sent in the request; `subjects`: store and use people's (or
 schools') self-assessments, feedback and progress, export and erase them (an LMS plugin);
+`self`: one person's own sign-in to the web pages (the key names them), for their own
+self-assessments, recommendations, feedback, progress and data, and nobody else's;
 `catalogue:write`: curate the catalogue and default targets, read the audit log;
 `reports`: organisation-wide gap reports; `admin`: everything, including adding frameworks.
 Any valid key may read frameworks and the catalogue."""

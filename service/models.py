@@ -112,6 +112,20 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    subject: Mapped[str | None] = mapped_column(String(64))
+    """For a person's own sign-in key (scope `self`): their pseudonym, as `subjects.id`."""
+
+
+class WebSession(Base):
+    """A browser signed in with an API key; the cookie holds a token, the table its hash."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """HMAC-SHA256 of the cookie's token under the server secret."""
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class AuditEvent(Base):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -78,6 +78,10 @@ class PreconditionRequired(ServiceError):
     status, kind, title = 428, "precondition-required", "If-Match required"
 
 
+PageRenderer = Callable[[Request, ProblemDetail, Mapping[str, str] | None], Response | None]
+"""Renders a problem as a web page, or returns None for API requests (which get JSON)."""
+
+
 def problem(
     request: Request,
     status: int,
@@ -86,7 +90,7 @@ def problem(
     detail: str,
     errors: list[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
+) -> Response:
     body = ProblemDetail(
         type=PROBLEM_TYPE + kind,
         title=title,
@@ -95,6 +99,10 @@ def problem(
         instance=request.url.path,
         errors=errors or [],
     )
+    render: PageRenderer | None = getattr(request.app.state, "problem_pages", None)
+    page = render(request, body, headers) if render else None
+    if page is not None:
+        return page
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=status,
@@ -109,13 +117,13 @@ def _field_errors(problems: tuple[Problem, ...]) -> list[FieldError]:
     ]
 
 
-async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
+async def _invalid_input(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InvalidInput)
     errors = _field_errors(exc.problems)
     return problem(request, 422, "invalid-input", "Invalid input", str(exc.problems[0]), errors)
 
 
-async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+async def _request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors: list[FieldError] = []
     for error in exc.errors():
@@ -137,12 +145,12 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors)
 
 
-async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+async def _service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     return problem(request, exc.status, exc.kind, exc.title, str(exc), headers=exc.headers)
 
 
-async def _http(request: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     title = str(exc.detail)
     kind = f"http-{exc.status_code}"
@@ -161,7 +169,8 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, pages: PageRenderer | None = None) -> None:
+    app.state.problem_pages = pages
     app.add_exception_handler(InvalidInput, _invalid_input)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(ServiceError, _service_error)

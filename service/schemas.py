@@ -398,3 +398,4 @@ class SubjectExport(BaseModel):
 class ErasureReport(BaseModel):
     assessments: int
     feedback: int
+    sign_in_keys: int = Field(description="The person's own sign-in keys, now revoked")

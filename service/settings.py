@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     feedback_refresh_seconds: float = 30.0
     """How long a process reuses the feedback signal before checking for new feedback (and
     for erased subjects, whose ratings then stop counting)."""
+    web_session_hours: float = Field(default=8.0, gt=0)
+    """How long a web sign-in lasts before the person must sign in again."""
+    secure_cookies: bool | None = None
+    """Mark the sign-in cookie `Secure` (sent over HTTPS only). Unset: when the request came
+    over HTTPS; behind a TLS-terminating proxy set it to true (or run uvicorn with
+    `--proxy-headers`)."""
     retention_months: int = Field(default=24, ge=1)
     """`cpdrec purge` deletes assessments and feedback older than this many months."""
 

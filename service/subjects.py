@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service import audit
-from service.models import Assessment, Feedback, Subject, utcnow
+from service.models import ApiKey, Assessment, Feedback, Subject, WebSession, utcnow
 from service.problems import NotFound
 
 
@@ -169,6 +169,7 @@ def erase(session: Session, org: str, subject: Subject, actor: str) -> dict[str,
     counts = {
         "assessments": _delete(session, Assessment, org, subject.id),
         "feedback": _delete(session, Feedback, org, subject.id),
+        "sign_in_keys": _revoke_sign_in(session, org, subject.id),
     }
     session.delete(subject)
     audit.record(session, org, actor, "erase", "subject", counts)
@@ -180,6 +181,20 @@ def _delete(session: Session, table: type[Assessment] | type[Feedback], org: str
     count = session.scalar(matching) or 0
     session.execute(delete(table).where(table.org == org, table.subject == pid))
     return count
+
+
+def _revoke_sign_in(session: Session, org: str, pid: str) -> int:
+    """Revoke the person's own sign-in keys, forget whose they were, and end their sessions."""
+    owned = select(ApiKey.id).where(ApiKey.org == org, ApiKey.subject == pid)
+    key_ids = list(session.scalars(owned))
+    if key_ids:
+        session.execute(delete(WebSession).where(WebSession.key_id.in_(key_ids)))
+        session.execute(
+            update(ApiKey)
+            .where(ApiKey.id.in_(key_ids))
+            .values(subject=None, revoked_at=func.coalesce(ApiKey.revoked_at, utcnow()))
+        )
+    return len(key_ids)
 
 
 def months_before(moment: datetime, months: int) -> datetime:

@@ -84,15 +84,22 @@ def create_key(
     expires_days: Annotated[
         int | None, typer.Option(min=1, help="Expire after this many days.")
     ] = None,
+    person: Annotated[
+        str | None,
+        typer.Option(
+            help="For a `self` key: the id your LMS knows the person by (stored only hashed)."
+        ),
+    ] = None,
 ) -> None:
     """Create a key and print it once; only its hash is stored, so it cannot be shown again.
 
     The first key ends open access for good: from then on every /v1 request needs a key.
+    A `self` key lets one person (`--person`) sign in to the web pages as themselves.
     """
     expires = utcnow() + timedelta(days=expires_days) if expires_days else None
     with user_errors(), store_session() as session:
         row, plaintext = accounts.create_key(
-            session, org, scope, settings().key_secret(), name, expires
+            session, org, scope, settings().key_secret(), name, expires, person
         )
         key_id, scopes = row.id, row.scopes
     typer.echo(plaintext)

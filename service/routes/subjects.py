@@ -7,11 +7,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from sqlalchemy.orm import Session
 
+from recommender.profiles import Constraints
+from recommender.ranker import Recommendation
 from service import assessments, store, subjects
 from service.deps import SessionDep, SnapshotDep, SubjectIdsDep, SubjectsAccess
-from service.feedback import BoostersDep
+from service.feedback import Boosters, BoostersDep
+from service.models import Assessment
 from service.problems import ERROR_RESPONSES, NotFound, responses
+from service.rankers import Snapshot
 from service.routes.recommendations import recommended_items
 from service.schemas import (
     ErasureReport,
@@ -51,20 +56,41 @@ def recommend_for_subject(
     latest = subjects.latest(session, ids.org, subject.id, body.framework)
     if latest is None:
         raise NotFound("assessment for subject", subject_id)
-    profile = assessments.profile_of(latest, constraints=body.constraints, query=body.query)
-    finished = subjects.finished_activities(session, ids.org, subject.id)
-    recs = snapshot.ranker.rank(
-        profile,
+    recs, excluded = rank_for_subject(
+        session,
+        snapshot,
+        boosters,
+        latest,
+        constraints=body.constraints,
+        query=body.query,
         limit=body.limit,
-        exclude=finished,
-        adjuster=boosters.get(session, snapshot),
     )
     return SubjectRecommendationResponse(
         framework=latest.framework,
         assessed_at=latest.assessed_at,
-        excluded=len(finished.intersection(snapshot.activities)),
+        excluded=excluded,
         items=recommended_items(snapshot, recs),
     )
+
+
+def rank_for_subject(
+    session: Session,
+    snapshot: Snapshot,
+    boosters: Boosters,
+    latest: Assessment,
+    *,
+    constraints: Constraints,
+    query: str | None,
+    limit: int,
+) -> tuple[list[Recommendation], int]:
+    """The ranking for a stored assessment (what its subject finished left out, boosted by
+    similar people's feedback) and how many finished activities were left out."""
+    profile = assessments.profile_of(latest, constraints=constraints, query=query)
+    finished = subjects.finished_activities(session, latest.org, latest.subject)
+    recs = snapshot.ranker.rank(
+        profile, limit=limit, exclude=finished, adjuster=boosters.get(session, snapshot)
+    )
+    return recs, len(finished.intersection(snapshot.activities))
 
 
 @router.get("/{subject_id}/progress", responses={**ERROR_RESPONSES, **responses(NotFound)})
