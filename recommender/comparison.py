@@ -83,20 +83,30 @@ def compare(
     with_baselines: bool = False,
     make: Callable[[], GapRanker] = make_ranker,
     truth: Mapping[str, Collection[Cell]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Report]:
     """Reports by ranker name, the product first, each the mean over `seeds` random strippings
     (one run when nothing or everything is stripped, as then nothing is random but the random
     baseline, seeded with 0). `truth` gives the true tags of activities it lists (the rankers
-    never see them)."""
+    never see them). `progress(done, total)`, if given, is called once at the start and after
+    each ranker is fitted and evaluated, so a caller can show how far a long run is."""
     runs = seeds if 0 < strip_share < 1 else 1
     true_tags = Truth.of(frameworks, with_tags(activities, truth or {}))
     reports: dict[str, list[Report]] = {}
+    total = runs * (1 + (len(baselines()) if with_baselines else 0))
+
+    def tick() -> None:
+        if progress is not None:
+            progress(sum(map(len, reports.values())), total)
+
+    tick()
     for seed in range(runs):
         catalogue = strip_tags(activities, strip_share, seed)
         product = make().fit(frameworks, catalogue)
         reports.setdefault(PRODUCT, []).append(
             evaluate(product, profiles, judgements, k, truth=true_tags)
         )
+        tick()
         if not with_baselines:
             continue
         seen = as_seen(product, catalogue)
@@ -105,4 +115,5 @@ def compare(
             reports.setdefault(name, []).append(
                 evaluate(baseline, profiles, judgements, k, truth=true_tags)
             )
+            tick()
     return {name: mean_report(runs_) for name, runs_ in reports.items()}
