@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,11 @@ from service.cli.common import (
     store_session,
     user_errors,
 )
+from service.cli.progress import bars
 from service.curation import Change
+
+CHUNK = 200
+"""Activities upserted per call, so the import bar moves on a large catalogue."""
 
 app = typer.Typer(help="Tag, import and export catalogues of CPD activities.", no_args_is_help=True)
 
@@ -35,9 +40,14 @@ def tag(framework: FrameworkFiles, catalogue: CatalogueFile) -> None:
     with user_errors():
         frameworks = load_frameworks(framework)
         activities = load_catalogue(catalogue, by_id(frameworks))
-    ranker = make_ranker().fit(frameworks, activities)
-    for activity in activities:
-        emit({"activity": activity.id, "tags": [t.to_dict() for t in ranker.tags_for(activity)]})
+    with bars(stdout_is_data=True) as progress:
+        with progress.step("fitting the tagger"):
+            ranker = make_ranker().fit(frameworks, activities)
+        tagged = progress.task("tagging activities", len(activities))
+        for activity in activities:
+            tags = [t.to_dict() for t in ranker.tags_for(activity)]
+            emit({"activity": activity.id, "tags": tags})
+            tagged.advance()
 
 
 @app.command("import")
@@ -54,12 +64,22 @@ def import_catalogue(
 
     A running `cpdrec serve` picks the change up within seconds; no restart needed.
     """
-    with user_errors(), store_session() as session:
+    with user_errors(), store_session() as session, bars() as progress:
         owner = store.organisation(session, org)
-        activities = load_catalogue(file, by_id(store.frameworks(session, owner)))
-        counts = Change(session, owner, "cli").import_all(activities)
+        with progress.step(f"reading {file.name}"):
+            activities = load_catalogue(file, by_id(store.frameworks(session, owner)))
+        change = Change(session, owner, "cli")
+        counts: Counter[str] = Counter()
+        imported = progress.task("importing activities", len(activities))
+        for start in range(0, len(activities), CHUNK):
+            chunk = activities[start : start + CHUNK]
+            counts.update(change.import_all(chunk))
+            imported.advance(len(chunk))
         if dry_run:
             session.rollback()
+        else:
+            with progress.step("writing"):
+                session.flush()  # the bulk of the commit that follows
     verb = "would import" if dry_run else "imported"
     typer.echo(
         f"{file}: {verb} {len(activities)} activities into {org!r} ({counts['created']} new, "

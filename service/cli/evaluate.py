@@ -16,6 +16,7 @@ from recommender.frameworks import Framework, by_id, load_frameworks
 from recommender.profiles import read_profiles
 from recommender.tag_evaluation import TagSummary, hold_out_runs, read_truth, summarise
 from service.cli.common import FrameworkFiles, emit, fail, user_errors
+from service.cli.progress import bars
 
 CatalogueFiles = Annotated[
     list[Path],
@@ -88,17 +89,19 @@ def evaluate(
         if unnamed:
             message = f"profile {unnamed[0]} (in file order) has no id; evaluation needs one"
             raise InvalidInput.single("id", message, source=str(profiles))
-    reports = compare(
-        frameworks,
-        activities,
-        parsed,
-        grades,
-        k=k,
-        strip_share=share,
-        seeds=seeds,
-        with_baselines=baselines,
-        truth=true_tags,
-    )
+    with bars() as progress:
+        reports = compare(
+            frameworks,
+            activities,
+            parsed,
+            grades,
+            k=k,
+            strip_share=share,
+            seeds=seeds,
+            with_baselines=baselines,
+            truth=true_tags,
+            progress=progress.task(f"evaluating rankers on {len(parsed)} profiles").update,
+        )
     runs = int(next(iter(reports.values())).extra.get("runs", 1))
     header = {
         "k": k,

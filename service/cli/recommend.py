@@ -14,6 +14,7 @@ from recommender.frameworks import by_id, load_frameworks
 from recommender.persistence import load_or_fit
 from recommender.profiles import read_profiles
 from service.cli.common import CatalogueFile, FrameworkFiles, emit, settings, user_errors
+from service.cli.progress import bars
 
 
 def recommend(
@@ -34,8 +35,18 @@ def recommend(
         activities = load_catalogue(catalogue, by_id(frameworks))
         stream = read_profiles(profiles, by_id(frameworks))
         first = next(stream, None)  # the whole file is validated before the first profile
-    ranker = load_or_fit(settings().models_dir, frameworks, activities, make_ranker)
-    # one pass, nothing kept: each line is printed as soon as its profile is ranked
-    ours, ranked = itertools.tee(itertools.chain([first] if first else [], stream))
-    for profile, recs in zip(ours, ranker.rank_many(ranked, limit), strict=True):
-        emit({"profile": profile.id, "items": [r.to_dict() for r in recs]})
+    with bars(stdout_is_data=True) as progress:
+        with progress.step("loading the ranker"):
+            ranker = load_or_fit(settings().models_dir, frameworks, activities, make_ranker)
+        done = progress.task("ranking profiles", count_profiles(profiles))
+        # one pass, nothing kept: each line is printed as soon as its profile is ranked
+        ours, ranked = itertools.tee(itertools.chain([first] if first else [], stream))
+        for profile, recs in zip(ours, ranker.rank_many(ranked, limit), strict=True):
+            emit({"profile": profile.id, "items": [r.to_dict() for r in recs]})
+            done.advance()
+
+
+def count_profiles(path: Path) -> int:
+    """The bar's total: non-blank lines, each a profile once the file has been validated."""
+    with path.open(encoding="utf-8") as lines:
+        return sum(1 for line in lines if line.strip())
