@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -21,6 +21,8 @@ from service import audit, store
 from service.models import ActivityRow, Organisation
 from service.problems import Conflict, Forbidden, PreconditionFailed, PreconditionRequired
 
+Outcome = Literal["created", "updated", "unchanged"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 FIELDS = ("title", "description", "format", "duration_hours", "cost", "provider", "url", "tags")
 
 
@@ -137,19 +139,30 @@ class Change:
         return row
 
     def import_all(self, activities: Sequence[Activity]) -> dict[str, int]:
-        """Upsert by id; unchanged activities stay untouched (and keep their ETag)."""
+        """Upsert by id; how many were created, updated and left unchanged."""
+        counts: dict[str, int] = {outcome: 0 for outcome in OUTCOMES}
+        for outcome in self.upsert(activities).values():
+            counts[outcome] += 1
+        return counts
+
+    def upsert(self, activities: Sequence[Activity]) -> dict[str, Outcome]:
+        """Upsert by id; what happened to each id, so a dry run can say it row by row.
+
+        Unchanged activities stay untouched (and keep their ETag). Ids must be unique, as
+        catalogue files guarantee.
+        """
         existing = store.own_activity_rows(self.session, self.org.id, [a.id for a in activities])
-        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        outcomes: dict[str, Outcome] = {}
         for activity in activities:
             row = existing.get(activity.id)
             if row is None:
                 self._insert(activity)  # `existing` already showed it is new
-                counts["created"] += 1
+                outcomes[activity.id] = "created"
             elif self._apply(row, activity, "activity.import", restore=True):
-                counts["updated"] += 1
+                outcomes[activity.id] = "updated"
             else:
-                counts["unchanged"] += 1
-        return counts
+                outcomes[activity.id] = "unchanged"
+        return outcomes
 
     def _insert(self, activity: Activity) -> ActivityRow:
         row = ActivityRow(owner=self.org.id, id=activity.id, updated_by=self.actor)

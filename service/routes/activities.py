@@ -15,11 +15,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Header, Query, Response, status
 from sqlalchemy.orm import Session
 
-from recommender.activities import Activity, Format
+from recommender.activities import Activity, Format, Tag
 from recommender.tagging import ScoredTag
 from service import store
 from service.curation import Change, check_if_match, etag, own_row, validate
-from service.deps import Curator, PoolDep, PrincipalDep, SessionDep, SnapshotDep
+from service.deps import Curator, PoolDep, Principal, PrincipalDep, SessionDep, SnapshotDep
 from service.models import ActivityRow, Organisation
 from service.problems import (
     ERROR_RESPONSES,
@@ -29,7 +29,7 @@ from service.problems import (
     PreconditionRequired,
     responses,
 )
-from service.rankers import Snapshot
+from service.rankers import RankerPool, Snapshot
 from service.schemas import ActivityOut, ActivityPage, ActivityTag, TagReview, TagSuggestions
 
 router = APIRouter(tags=["activities"])
@@ -109,9 +109,20 @@ class Editor:
     def validate(self, data: dict[str, Any]) -> Activity:
         return validate(data, store.frameworks(self.session, self.org))
 
-    def done(self, row: ActivityRow) -> ActivityOut:
+    def review_tags(
+        self, activity_id: str, accept: Sequence[Tag], reject: Sequence[Tag], if_match: str | None
+    ) -> ActivityRow:
+        """Accepted suggestions become given tags (if valid); rejected ones never come back."""
+        row = self.own(activity_id, if_match)
+        self.validate({**store.to_activity(row).model_dump(mode="json"), "tags": accept})
+        return self.change.review_tags(row, accept, reject)
+
+    def commit(self) -> None:
         self.session.commit()
         self.after_commit()
+
+    def done(self, row: ActivityRow) -> ActivityOut:
+        self.commit()
         return _one(row, self.snapshot, self.response)
 
 
@@ -123,6 +134,18 @@ def get_editor(
     response: Response,
     background: BackgroundTasks,
 ) -> Editor:
+    return make_editor(session, caller, snapshot, pool, response, background)
+
+
+def make_editor(
+    session: Session,
+    caller: Principal,
+    snapshot: Snapshot,
+    pool: RankerPool,
+    response: Response,
+    background: BackgroundTasks,
+) -> Editor:
+    """An editor for a caller already known to hold `catalogue:write` (API key or web page)."""
     org = store.organisation(session, caller.org)
     return Editor(
         session,
@@ -284,19 +307,21 @@ def tag_suggestions(
     """Tags inferred from the activity's text, with calibrated confidences, for review."""
     org = store.organisation(session, caller.org)
     row = own_row(session, org, activity_id)
-    activity = store.to_activity(row)
-    given = set(activity.tags)
-    predicted = snapshot.tagger.predict([activity])[0]
     response.headers["ETag"] = etag(row)
     return TagSuggestions(
         activity=row.id,
-        given=list(activity.tags),
-        suggestions=[
-            ActivityTag.model_validate(t.to_dict())
-            for t in predicted
-            if t.tag not in given and str(t.tag) not in row.rejected_tags
-        ],
+        given=list(store.to_activity(row).tags),
+        suggestions=[ActivityTag.model_validate(t.to_dict()) for t in suggestions(row, snapshot)],
     )
+
+
+def suggestions(row: ActivityRow, snapshot: Snapshot) -> list[ScoredTag]:
+    """Tags inferred for an activity that it lacks and that nobody rejected, best first."""
+    activity = store.to_activity(row)
+    predicted = snapshot.tagger.predict([activity])[0]
+    return [
+        t for t in predicted if t.tag not in activity.tags and str(t.tag) not in row.rejected_tags
+    ]
 
 
 @router.post("/activities/{activity_id}/tag-suggestions/review", responses=WRITE_ERRORS)
@@ -304,6 +329,4 @@ def review_tags(
     activity_id: str, body: TagReview, edit: EditorDep, if_match: IfMatch = None
 ) -> ActivityOut:
     """Accept suggestions (they become given tags) or reject them; needs `If-Match`."""
-    row = edit.own(activity_id, if_match)
-    edit.validate({**store.to_activity(row).model_dump(mode="json"), "tags": body.accept})
-    return edit.done(edit.change.review_tags(row, body.accept, body.reject))
+    return edit.done(edit.review_tags(activity_id, body.accept, body.reject, if_match))

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from sqlalchemy.orm import Session
 
-from recommender.activities import read_csv, read_json, write_csv, write_json
-from recommender.errors import InvalidInput
+from recommender.activities import Activity, read_csv, read_json, write_csv, write_json
+from recommender.errors import InvalidInput, Problem
 from service import store
-from service.curation import Change
+from service.curation import Change, Outcome
 from service.deps import Curator, PoolDep, PrincipalDep, SessionDep, SnapshotDep
-from service.models import SHARED
+from service.models import SHARED, Organisation
 from service.problems import (
     ERROR_RESPONSES,
     MEDIA_TYPE,
@@ -64,17 +68,62 @@ async def import_catalogue(
     if len(body) > MAX_UPLOAD_BYTES:
         raise InvalidInput.single("body", f"larger than {MAX_UPLOAD_BYTES} bytes")
     org = store.organisation(session, caller.org)
-    frameworks = {f.id: f for f in store.frameworks(session, org)}
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput.single("body", f"not UTF-8: {exc}") from None
+    imported = import_text(session, org, caller.actor, text, content_type, dry_run=dry_run)
+    if not dry_run:
+        background.add_task(pool.refresh)
+    return imported.report(dry_run)
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import did, or a dry run would do: each activity's outcome, or every problem."""
+
+    activities: tuple[Activity, ...] = ()
+    outcomes: Mapping[str, Outcome] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+
+    def report(self, dry_run: bool) -> ImportReport:
+        counts = Counter(self.outcomes.values())
+        return ImportReport(
+            dry_run=dry_run,
+            valid=not self.problems,
+            activities=len(self.activities),
+            created=counts["created"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            errors=[
+                {"field": p.field, "message": p.message, "line": p.line, "column": p.column}
+                for p in self.problems
+            ],
+        )
+
+
+def import_text(
+    session: Session,
+    org: Organisation,
+    actor: str,
+    text: str,
+    content_type: str,
+    *,
+    dry_run: bool,
+    source: str = "body",
+) -> Imported:
+    """Upsert a catalogue file by id, all or nothing, and commit it; a dry run rolls back.
+
+    The dry run runs the very upsert the import would, so its per-id outcomes are exact. A
+    file with any problem changes nothing: a dry run returns the problems, an import raises.
+    """
+    frameworks = {f.id: f for f in store.frameworks(session, org)}
     try:
         if content_type in CSV_TYPES:
-            activities = read_csv(text, frameworks, source="body")
+            activities = read_csv(text, frameworks, source=source)
         elif content_type == "application/json":
-            activities = read_json(text, frameworks, source="body")
+            activities = read_json(text, frameworks, source=source)
         else:
             raise InvalidInput.single(
                 "content-type", "send text/csv or application/json (CONTRACT §2)"
@@ -82,33 +131,13 @@ async def import_catalogue(
     except InvalidInput as exc:
         if not dry_run:
             raise
-        errors = [
-            {"field": p.field, "message": p.message, "line": p.line, "column": p.column}
-            for p in exc.problems
-        ]
-        return ImportReport(
-            dry_run=True,
-            valid=False,
-            activities=0,
-            created=0,
-            updated=0,
-            unchanged=0,
-            errors=errors,
-        )
-    counts = Change(session, org, caller.actor).import_all(activities)
+        return Imported(problems=exc.problems)
+    outcomes = Change(session, org, actor).upsert(activities)
     if dry_run:
         session.rollback()
     else:
         session.commit()
-        background.add_task(pool.refresh)
-    return ImportReport(
-        dry_run=dry_run,
-        valid=True,
-        activities=len(activities),
-        created=counts["created"],
-        updated=counts["updated"],
-        unchanged=counts["unchanged"],
-    )
+    return Imported(tuple(activities), outcomes)
 
 
 @router.get(
