@@ -8,6 +8,7 @@ maps onto any framework's levels whatever their number or labels.
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache
 from itertools import pairwise
 
@@ -113,12 +114,17 @@ def make_vectoriser() -> TfidfVectorizer:
 
 
 _WORD = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z-]+\b")
-_STEMMER = snowballstemmer.stemmer("english")
+_STEMMERS = threading.local()
+"""One stemmer per thread: a snowball stemmer keeps state while it works, so two threads
+sharing one (a request inferring tags while a background refit runs) can corrupt a word."""
 
 
 @cache
 def _stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
 
 
 def stemmed_terms(text: str) -> list[str]:

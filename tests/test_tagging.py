@@ -205,3 +205,30 @@ def test_the_shipped_cold_start_models_match_a_refit(
 def test_unfitted_tagger_refuses() -> None:
     with pytest.raises(NotFittedError):
         TagInferrer().predict([activity("X")])
+
+
+def test_stemming_is_safe_from_several_threads_at_once() -> None:
+    """A request may infer tags while a background refit does: a shared snowball stemmer
+    corrupted words (or raised IndexError) when two threads used it together."""
+    import threading
+
+    from recommender import text
+
+    words = [f"organisation{i}ings" for i in range(20_000)]
+    results: dict[int, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def stem(part: int) -> None:
+        try:
+            results[part] = [text._stem(w) for w in words[part::4]]
+        except BaseException as exc:  # the old stemmer raised IndexError here
+            errors.append(exc)
+
+    threads = [threading.Thread(target=stem, args=(part,)) for part in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    text._stem.cache_clear()
+    assert all(results[p] == [text._stem(w) for w in words[p::4]] for p in range(4))
