@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from recommender.frameworks import Framework, by_id, load_frameworks
 from recommender.ranker import GapRanker
 from service.app import create_app
 from service.settings import Settings
+from tests.web import Browser
 
 D2030 = catalogue.FRAMEWORKS_DIR / "d2030-commitment.json"
 NAACE = catalogue.FRAMEWORKS_DIR / "naace-srf-5a.json"
@@ -159,3 +160,16 @@ def tenants(cli_env: Settings) -> dict[str, dict[str, dict[str, str]]]:
         }
         for org in ("college-a", "school-b")
     }
+
+
+@pytest.fixture
+def api(cli_env: Settings, tenants: dict[str, dict[str, dict[str, str]]]) -> Iterator[TestClient]:
+    """One app, as one server process, with both organisations' keys made."""
+    with TestClient(create_app(cli_env)) as client:
+        yield client
+
+
+@pytest.fixture
+def browsers(api: TestClient) -> Callable[[dict[str, str]], Browser]:
+    """Opens a browser signed in with the key in these API headers."""
+    return lambda headers: Browser(api, headers["Authorization"].removeprefix("Bearer "))

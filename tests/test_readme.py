@@ -84,7 +84,7 @@ def test_documented_lms_flow_works_step_by_step(client: TestClient) -> None:
     assert "A024" in answers["/feedback"]["activity"] or answers["/feedback"]["rating"] == 4
     exported = answers["/subjects/moodle:4217/export"]
     assert [f["event"] for f in exported["feedback"]] == ["completed", "rated"]
-    assert answers["/subjects/moodle:4217"] == {"assessments": 1, "feedback": 2}
+    assert answers["/subjects/moodle:4217"] == {"assessments": 1, "feedback": 2, "sign_in_keys": 0}
 
 
 def test_documented_python_lms_flow_runs_against_a_real_server(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
-from service.app import create_app
 from service.logs import RedactSubjects
 from service.models import Assessment, Feedback
 from service.settings import Settings
@@ -26,12 +24,6 @@ from tests.test_api import problem
 Tenants = dict[str, dict[str, dict[str, str]]]
 D2030 = "d2030-commitment"
 PERSON = "moodle:4217"
-
-
-@pytest.fixture
-def api(cli_env: Settings, tenants: Tenants) -> Iterator[TestClient]:
-    with TestClient(create_app(cli_env)) as client:
-        yield client
 
 
 @pytest.fixture
@@ -295,7 +287,11 @@ def test_export_holds_everything_and_erasure_leaves_nothing(
     assert pseudonym in dump_database(cli_env)
 
     erased = api.delete(f"/v1/subjects/{PERSON}", headers=lms)
-    assert erased.status_code == 200 and erased.json() == {"assessments": 2, "feedback": 2}
+    assert erased.status_code == 200 and erased.json() == {
+        "assessments": 2,
+        "feedback": 2,
+        "sign_in_keys": 0,
+    }
     assert pseudonym not in dump_database(cli_env)
     problem(api.get(f"/v1/subjects/{PERSON}/export", headers=lms), 404)
     problem(api.delete(f"/v1/subjects/{PERSON}", headers=lms), 404)
@@ -601,7 +597,9 @@ def test_cli_exports_and_erases_a_subject_for_a_data_protection_officer(
     assert exported == api.get(f"/v1/subjects/{PERSON}/export", headers=lms).json()
     assert run_cli("subjects", "export", PERSON, "--org", "school-b")[0] == 2
     code, out, err = run_cli("subjects", "erase", PERSON, "--org", "college-a")
-    assert code == 0 and json.loads(out) == {"assessments": 1, "feedback": 0}, err
+    assert code == 0 and json.loads(out) == {"assessments": 1, "feedback": 0, "sign_in_keys": 0}, (
+        err
+    )
     problem(api.get(f"/v1/subjects/{PERSON}/export", headers=lms), 404)
     code, _, err = run_cli("subjects", "erase", PERSON, "--org", "college-a")
     assert code == 2 and err.strip() == f"error: subject '{PERSON}' not found"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,12 +22,6 @@ NEW = {
     "format": "online",
     "tags": [TAG],
 }
-
-
-@pytest.fixture
-def api(cli_env: Settings, tenants: Tenants) -> Iterator[TestClient]:
-    with TestClient(create_app(cli_env)) as client:
-        yield client
 
 
 @pytest.fixture

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx2 import Cookies, Response
+from httpx2 import Response
 
-from service.app import create_app
 from service.settings import Settings
 from tests.conftest import run_cli
 from tests.test_tenancy import wait_until_current
+from tests.web import Browser, field_value, text_of
 
 Tenants = dict[str, dict[str, dict[str, str]]]
 D2030 = "d2030-commitment"
@@ -32,47 +32,6 @@ NEW: dict[str, Any] = {
 }
 
 
-class Browser:
-    """One person's browser: their own cookies (their session) on the shared test client, and
-    the CSRF token their pages carry."""
-
-    def __init__(self, client: TestClient, key: str) -> None:
-        self.client = client
-        self.key = key
-        self.cookies = Cookies()
-        signed_in = self._send("POST", "/sign-in", data={"key": key}, follow_redirects=True)
-        assert signed_in.status_code == 200 and signed_in.url.path == "/", signed_in.text
-        self.csrf = field_value(signed_in.text, "csrf_token")
-
-    def _send(self, method: str, url: str, **kwargs: Any) -> Response:
-        self.client.cookies = self.cookies
-        try:
-            return self.client.request(method, url, **kwargs)
-        finally:
-            self.cookies = Cookies(self.client.cookies)
-            self.client.cookies = Cookies()
-
-    def get(self, url: str, **params: Any) -> Response:
-        return self._send("GET", url, params=params or None)
-
-    def post(self, url: str, data: dict[str, Any], *, csrf: bool = True, **kwargs: Any) -> Response:
-        form = {"csrf_token": self.csrf, **data} if csrf else data
-        return self._send("POST", url, data=form, follow_redirects=False, **kwargs)
-
-
-@pytest.fixture
-def api(cli_env: Settings, tenants: Tenants) -> Iterator[TestClient]:
-    """One app, as one server process: pages and API share its ranker."""
-    with TestClient(create_app(cli_env)) as client:
-        yield client
-
-
-@pytest.fixture
-def browsers(api: TestClient) -> Callable[[dict[str, str]], Browser]:
-    """Opens a browser signed in with the key in these API headers."""
-    return lambda headers: Browser(api, headers["Authorization"].removeprefix("Bearer "))
-
-
 @pytest.fixture
 def coordinator(browsers: Callable[[dict[str, str]], Browser], tenants: Tenants) -> Browser:
     return browsers(tenants["college-a"]["catalogue:write"])
@@ -81,12 +40,6 @@ def coordinator(browsers: Callable[[dict[str, str]], Browser], tenants: Tenants)
 @pytest.fixture
 def writer(tenants: Tenants) -> dict[str, str]:
     return tenants["college-a"]["catalogue:write"]
-
-
-def field_value(page: str, name: str) -> str:
-    match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', page)
-    assert match, f"no field {name!r}"
-    return html.unescape(match.group(1))
 
 
 def input_value(page: str, name: str) -> str:
@@ -121,10 +74,6 @@ def cell(page: str, cell_id: str) -> tuple[str, str]:
 
 def listed(page: str) -> list[str]:
     return re.findall(r'<tr id="row-\d+" data-activity="([^"]+)">', page)
-
-
-def text_of(page: str) -> str:
-    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
 
 
 def form_of(activity: dict[str, Any], **changes: str) -> dict[str, str]:

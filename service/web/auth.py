@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -120,14 +121,15 @@ def same_origin(request: Request) -> None:
         raise Forbidden("this form was sent from another site")
 
 
-async def checked_form(request: Request, visitor: VisitorDep) -> FormData:
-    """The posted form, provided it came from one of our pages in this session."""
+async def checked_form(request: Request, visitor: VisitorDep) -> AsyncIterator[FormData]:
+    """The posted form, provided it came from one of our pages in this session; uploaded
+    files are closed once the page is done with them."""
     same_origin(request)
-    form = await request.form()
-    sent = form.get(CSRF_FIELD)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, visitor.csrf):
-        raise Forbidden("this form has expired: go back, reload the page and try again")
-    return form
+    async with request.form() as form:
+        sent = form.get(CSRF_FIELD)
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, visitor.csrf):
+            raise Forbidden("this form has expired: go back, reload the page and try again")
+        yield form
 
 
 FormDep = Annotated[FormData, Depends(checked_form)]

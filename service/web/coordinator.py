@@ -532,15 +532,6 @@ def import_page(request: Request, visitor: CuratorDep) -> HTMLResponse:
 def import_file(request: Request, visitor: CuratorDep, edit: EditorDep, form: FormDep) -> Response:
     """`check`: the row-by-row dry run of the uploaded file; `import`: the checked text, all or
     nothing. Either way it is the API's import that runs."""
-    uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
-    try:
-        return _import(request, visitor, edit, form)
-    finally:  # FastAPI closes only the files it parsed itself
-        for upload in uploads:
-            upload.file.close()
-
-
-def _import(request: Request, visitor: Visitor, edit: Editor, form: FormData) -> Response:
     action = form.get("action")
     if action == "import":
         name = str(form.get("filename", "")) or "file"

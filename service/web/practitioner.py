@@ -8,13 +8,13 @@ so nothing about a person is stored before they choose to save.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -23,7 +23,6 @@ from recommender.assessment import answers_from_statements, assess, statement_id
 from recommender.errors import InvalidInput
 from recommender.frameworks import Framework
 from recommender.profiles import Constraints
-from recommender.validation import problems_from_pydantic
 from service import assessments, feedback, store, subjects
 from service.deps import PoolDep, SessionDep
 from service.feedback import BoostersDep
@@ -351,6 +350,7 @@ def _level_rows(framework: Framework, row: Assessment) -> list[dict[str, object]
 def _constraints(
     formats: list[str], max_hours: str, max_cost: str
 ) -> tuple[Constraints | None, dict[str, str]]:
+    """The filters as constraints, or a message per filter field that is wrong."""
     errors: dict[str, str] = {}
     numbers: dict[str, float | None] = {}
     for name, text in (("max_hours", max_hours), ("max_cost", max_cost)):
@@ -358,22 +358,20 @@ def _constraints(
             numbers[name] = float(text) if text.strip() else None
         except ValueError:
             errors[name] = "Enter a number, like 3 or 2.5"
+            continue
+        if numbers[name] is not None and not 0 <= numbers[name] < math.inf:  # type: ignore[operator]
+            errors[name] = "Enter 0 or more"
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        errors["format"] = f"There is no format {unknown[0]!r}"
     if errors:
         return None, errors
-    try:
-        return Constraints.model_validate(
-            {
-                "formats": formats or None,
-                "max_duration_hours": numbers["max_hours"],
-                "max_cost": numbers["max_cost"],
-            }
-        ), {}
-    except ValidationError as exc:
-        names = {"formats": "format", "max_duration_hours": "max_hours", "max_cost": "max_cost"}
-        for problem in problems_from_pydantic(exc):
-            top = problem.field.split(".", 1)[0].split("[", 1)[0]
-            errors[names.get(top, top)] = problem.message
-        return None, errors
+    constraints = Constraints(
+        formats=tuple(formats) or None,  # type: ignore[arg-type]  # checked just above
+        max_duration_hours=numbers["max_hours"],
+        max_cost=numbers["max_cost"],
+    )
+    return constraints, {}
 
 
 @router.post("/feedback")
