@@ -228,3 +228,156 @@ def test_signing_out_ends_the_session(browser: Any, site: Site) -> None:
     page.goto(f"{site.url}/my-data")
     assert "/sign-in" in page.url
     context.close()
+
+
+def test_coordinator_adds_edits_and_meets_a_colleagues_save(
+    browser: Any, site: Site, shots: Path
+) -> None:
+    mine, theirs = browser.new_context(viewport=DESKTOP), browser.new_context(viewport=DESKTOP)
+    page, colleague = mine.new_page(), theirs.new_page()
+    for p in (page, colleague):
+        p.set_default_timeout(15_000)
+        sign_in(p, site, "coordinator")
+
+    # Add, first with a mistake the form explains beside the field.
+    page.goto(f"{site.url}/catalogue")
+    page.get_by_role("link", name="Add an activity").click()
+    page.locator("#id").fill("WEB-1")
+    page.locator("#title").fill("Data protection drop-in for tutors")
+    page.locator("#description").fill(
+        "Bring a real question about learners' data and leave with an answer."
+    )
+    page.locator("#format").select_option("face-to-face")
+    page.locator("#duration_hours").fill("an hour")
+    page.locator("#save").click()
+    assert page.locator("#error-summary").is_visible()
+    assert page.locator("#duration_hours-error").inner_text()
+    assert page.locator("#duration_hours").get_attribute("aria-invalid") == "true"
+    assert page.locator("#title").input_value() == "Data protection drop-in for tutors"
+    accessible(page)
+    page.screenshot(path=shots / "activity-form-errors.png", full_page=True)
+    page.locator("#duration_hours").fill("1")
+    page.locator("#tags").fill(f"{FRAMEWORK}:1.3:exploring")
+    page.locator("#save").click()
+    assert "WEB-1" in page.locator("#notice").inner_text() or page.locator("#notice").is_visible()
+
+    # Both open it; the colleague saves first; my save shows what they changed.
+    edit = f"{site.url}/catalogue/WEB-1/edit"
+    page.goto(edit)
+    colleague.goto(edit)
+    colleague.locator("#title").fill("Data protection drop-in (Tuesdays)")
+    colleague.locator("#save").click()
+    assert colleague.locator("#notice").is_visible()
+    page.locator("#description").fill("Bring your question about learners' data; we answer it.")
+    page.locator("#save").click()
+    conflict = page.locator("#conflict")
+    assert "Someone else saved this activity since you opened it" in conflict.inner_text()
+    differing = page.locator("#differences tr[data-field=title]").inner_text()
+    assert "Data protection drop-in (Tuesdays)" in differing
+    assert page.locator("#description").input_value().startswith("Bring your question")
+    accessible(page)
+    page.screenshot(path=shots / "edit-conflict.png", full_page=True)
+    page.locator("#save").click()  # "Save mine, replacing theirs": a deliberate overwrite
+    assert page.locator("#notice").is_visible()
+
+    stored = httpx2.get(
+        f"{site.url}/v1/activities/WEB-1",
+        headers={"Authorization": f"Bearer {site.keys['coordinator']}"},
+    ).json()
+    assert stored["description"].startswith("Bring your question")
+    assert stored["title"] == "Data protection drop-in for tutors"  # mine replaced theirs
+    mine.close()
+    theirs.close()
+
+
+def test_coordinator_imports_a_csv_after_checking_it(
+    browser: Any, site: Site, shots: Path, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport=DESKTOP)
+    page.set_default_timeout(15_000)
+    sign_in(page, site, "coordinator")
+    header = "id,title,description,format,duration_hours,cost,provider,url,tags\n"
+    good = (
+        "IMP-1,Mentoring circle for new tutors,Fortnightly peer mentoring on digital practice.,"
+        f"mentoring,6,0,College,,{FRAMEWORK}:1.1:exploring\n"
+    )
+    bad = "IMP-2,Webinar on passwords,Staying safe with passwords.,webinar,1,0,,,\n"
+    (tmp_path / "broken.csv").write_text(header + good + bad)
+    (tmp_path / "fixed.csv").write_text(header + good + bad.replace("webinar,", "online,"))
+
+    page.goto(f"{site.url}/catalogue/import")
+    accessible(page)
+    page.locator("#file").set_input_files(tmp_path / "broken.csv")
+    page.locator("#check").click()
+    problems = page.locator("#import-problems tbody tr").all_inner_texts()
+    assert len(problems) == 1
+    line, column, field = problems[0].split("\t")[:3]
+    assert (line.strip(), column.strip(), field.strip()) == ("3", "4", "format")
+    assert page.locator("#import").count() == 0  # nothing to import from a broken file
+
+    page.locator("#file").set_input_files(tmp_path / "fixed.csv")
+    page.locator("#check").click()
+    outcomes = page.locator("#import-report td[data-outcome]").all_inner_texts()
+    assert outcomes == ["add", "add"]
+    accessible(page)
+    page.screenshot(path=shots / "import-report.png", full_page=True)
+    before = httpx2.get(
+        f"{site.url}/v1/activities/IMP-1",
+        headers={"Authorization": f"Bearer {site.keys['coordinator']}"},
+    )
+    assert before.status_code == 404  # checking changed nothing
+    page.locator("#import").click()
+    assert page.locator("#notice").is_visible()
+    for activity in ("IMP-1", "IMP-2"):
+        after = httpx2.get(
+            f"{site.url}/v1/activities/{activity}",
+            headers={"Authorization": f"Bearer {site.keys['coordinator']}"},
+        )
+        assert after.status_code == 200, activity
+    page.close()
+
+
+def test_coordinator_pages_pass_axe_and_fit_a_phone(browser: Any, site: Site, shots: Path) -> None:
+    lms = {"Authorization": f"Bearer {site.keys['lms']}"}
+    for i in range(6):  # enough people for the staff-gap heatmap to show counts
+        answer = {
+            "subject": f"staff-{i}",
+            "framework": FRAMEWORK,
+            "levels": {"1.1": "exploring", "1.3": None},
+            "targets": {"1.1": "embedding", "1.3": "exploring"},
+        }
+        assert (
+            httpx2.post(f"{site.url}/v1/assessments", json=answer, headers=lms).status_code == 201
+        )
+    untagged = {
+        "id": "AXE-1",
+        "title": "Keeping learners' data safe in the cloud",
+        "description": "Where learner records live, who can see them, and how to share safely.",
+        "format": "online",
+        "duration_hours": 2,
+        "cost": 0,
+    }
+    coordinator = {"Authorization": f"Bearer {site.keys['coordinator']}"}
+    created = httpx2.post(f"{site.url}/v1/activities", json=untagged, headers=coordinator)
+    assert created.status_code == 201, created.text
+    for viewport, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        sign_in(page, site, "coordinator")
+        for path, name in (
+            ("/catalogue", "catalogue"),
+            ("/catalogue?untagged=1", None),
+            ("/catalogue/new", None),
+            ("/catalogue/import", None),
+            ("/catalogue/AXE-1/tags", "tag-review"),
+            (f"/coverage?framework={FRAMEWORK}", "coverage"),
+            (f"/gaps?framework={FRAMEWORK}", "staff-gaps"),
+        ):
+            response = page.goto(site.url + path)
+            assert response is not None and response.status < 400, path
+            accessible(page)
+            if viewport is PHONE:
+                fits_phone(page)
+            if name:
+                page.screenshot(path=shots / f"{name}{suffix}.png", full_page=True)
+        context.close()

@@ -525,7 +525,7 @@ def review_tags(
 
 @router.get("/catalogue/import", response_class=HTMLResponse)
 def import_page(request: Request, visitor: CuratorDep) -> HTMLResponse:
-    return render(request, "coordinator/import.html", visitor, nav="catalogue", errors={})
+    return _import_page(request, visitor, {})
 
 
 @router.post("/catalogue/import", response_model=None)
