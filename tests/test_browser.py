@@ -259,7 +259,8 @@ def test_coordinator_adds_edits_and_meets_a_colleagues_save(
     page.locator("#duration_hours").fill("1")
     page.locator("#tags").fill(f"{FRAMEWORK}:1.3:exploring")
     page.locator("#save").click()
-    assert "WEB-1" in page.locator("#notice").inner_text() or page.locator("#notice").is_visible()
+    added = "Added “Data protection drop-in for tutors” to your catalogue."
+    assert page.locator("#notice").inner_text() == added
 
     # Both open it; the colleague saves first; my save shows what they changed.
     edit = f"{site.url}/catalogue/WEB-1/edit"
@@ -267,7 +268,9 @@ def test_coordinator_adds_edits_and_meets_a_colleagues_save(
     colleague.goto(edit)
     colleague.locator("#title").fill("Data protection drop-in (Tuesdays)")
     colleague.locator("#save").click()
-    assert colleague.locator("#notice").is_visible()
+    assert (
+        colleague.locator("#notice").inner_text() == "Saved “Data protection drop-in (Tuesdays)”."
+    )
     page.locator("#description").fill("Bring your question about learners' data; we answer it.")
     page.locator("#save").click()
     conflict = page.locator("#conflict")
@@ -278,7 +281,7 @@ def test_coordinator_adds_edits_and_meets_a_colleagues_save(
     accessible(page)
     page.screenshot(path=shots / "edit-conflict.png", full_page=True)
     page.locator("#save").click()  # "Save mine, replacing theirs": a deliberate overwrite
-    assert page.locator("#notice").is_visible()
+    assert page.locator("#notice").inner_text() == "Saved “Data protection drop-in for tutors”."
 
     stored = httpx2.get(
         f"{site.url}/v1/activities/WEB-1",
