@@ -138,3 +138,26 @@ FormDep = Annotated[FormData, Depends(checked_form)]
 def require(visitor: Visitor, scope: Scope) -> None:
     if not visitor.can(scope):
         raise Forbidden(f"your key lacks the {scope!r} scope for this page")
+
+
+def get_curator(visitor: VisitorDep) -> Visitor:
+    require(visitor, "catalogue:write")
+    return visitor
+
+
+def get_reporter(visitor: VisitorDep) -> Visitor:
+    require(visitor, "reports")
+    return visitor
+
+
+CuratorDep = Annotated[Visitor, Depends(get_curator)]
+ReporterDep = Annotated[Visitor, Depends(get_reporter)]
+
+
+def get_practitioner(visitor: VisitorDep) -> Visitor:
+    if not visitor.practitioner:
+        raise Forbidden("these pages are for a person's own sign-in key (scope `self`)")
+    return visitor
+
+
+PractitionerDep = Annotated[Visitor, Depends(get_practitioner)]

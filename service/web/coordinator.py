@@ -1,16 +1,14 @@
-"""The CPD coordinator's pages: the catalogue (search, add, edit, archive, import, tag review),
-how well it covers a framework, and where staff need development.
+"""The CPD coordinator's catalogue pages: search and page through it, add, edit, archive and
+restore activities.
 
-Each page calls the same functions as the API (listing, curation, import, coverage, gap
-report), so a page and the API cannot disagree. Edit forms carry the version they were loaded
-at: when a colleague saved first, the coordinator sees what differs and chooses, instead of
-overwriting without knowing.
+Each page calls the same functions as the API (listing, curation), so a page and the API cannot
+disagree. Edit forms carry the version they were loaded at: when a colleague saved first, the
+coordinator sees what differs and chooses, instead of overwriting without knowing. Import, tag
+review and the heatmaps have modules of their own.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, cast, get_args
@@ -19,23 +17,19 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from recommender.activities import FORMATS, Activity, Format, Tag
 from recommender.errors import InvalidInput, Problem
 from recommender.frameworks import Framework
 from service import store
-from service.curation import OUTCOMES, check_if_match, etag, own_row, validate
+from service.curation import check_if_match, etag, own_row, validate
 from service.deps import PoolDep, SessionDep
 from service.models import ActivityRow
 from service.problems import Conflict, PreconditionFailed
-from service.rankers import Snapshot
-from service.routes.activities import Editor, make_editor, suggestions
+from service.routes.activities import Editor, make_editor
 from service.routes.activities import list_activities as find_activities
-from service.routes.catalogue import MAX_UPLOAD_BYTES, MIN_ACTIVITIES_PER_CELL, import_text
-from service.routes.catalogue import coverage as coverage_report
-from service.routes.reports import MIN_SUBJECTS, gap_report
-from service.web.auth import FormDep, Visitor, VisitorDep, require
+from service.web.auth import CuratorDep, FormDep, Visitor
 from service.web.templating import render
 
 router = APIRouter()
@@ -76,21 +70,6 @@ CONFLICT = (
     "Someone else saved this activity since you opened it. Your changes are not saved yet. "
     "Compare the versions below, then save yours to replace theirs, or discard yours."
 )
-REVIEW = ("accept", "reject", "leave")
-
-
-def get_curator(visitor: VisitorDep) -> Visitor:
-    require(visitor, "catalogue:write")
-    return visitor
-
-
-def get_reporter(visitor: VisitorDep) -> Visitor:
-    require(visitor, "reports")
-    return visitor
-
-
-CuratorDep = Annotated[Visitor, Depends(get_curator)]
-ReporterDep = Annotated[Visitor, Depends(get_reporter)]
 
 
 def get_editor(
@@ -109,11 +88,11 @@ def get_editor(
 EditorDep = Annotated[Editor, Depends(get_editor)]
 
 
-def _path(activity_id: str, page: str = "edit") -> str:
+def activity_path(activity_id: str, page: str = "edit") -> str:
     return f"/catalogue/{quote(activity_id, safe='')}/{page}"
 
 
-def _notice(session: Session, visitor: Visitor, notice: str, activity_id: str) -> str:
+def notice_for(session: Session, visitor: Visitor, notice: str, activity_id: str) -> str:
     """A fixed message naming the activity, so a link cannot make the page say anything."""
     if notice not in NOTICES or not activity_id:
         return ""
@@ -122,7 +101,7 @@ def _notice(session: Session, visitor: Visitor, notice: str, activity_id: str) -
     return NOTICES[notice].format(title=rows[activity_id].title) if rows else ""
 
 
-def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
+def choice(name: str, value: str, allowed: Sequence[str]) -> str:
     if value and value not in allowed:
         raise InvalidInput.single(name, f"choose one of {', '.join(allowed)}")
     return value
@@ -153,10 +132,10 @@ def catalogue(
         framework=None,
         strand=None,
         level=None,
-        format=cast("Format | None", _choice("format", format, FORMATS) or None),
+        format=cast("Format | None", choice("format", format, FORMATS) or None),
         q=q or None,
-        state=cast("State", _choice("state", state, STATES) or "active"),
-        owner=cast("Owner | None", _choice("owner", owner, OWNERS) or None),
+        state=cast("State", choice("state", state, STATES) or "active"),
+        owner=cast("Owner | None", choice("owner", owner, OWNERS) or None),
         untagged=untagged,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
@@ -165,7 +144,7 @@ def catalogue(
     kept = {k: v for k, v in filters.items() if v and not (k == "state" and v == "active")}
     if untagged:
         kept["untagged"] = "1"
-    message = _notice(session, visitor, notice, activity)
+    message = notice_for(session, visitor, notice, activity)
     if notice == "imported":
         message = f"Imported your file: {created} added, {updated} updated."
     last = max((found.total - 1) // PAGE_SIZE + 1, 1)
@@ -269,7 +248,7 @@ def _form_page(
         formats=FORMATS,
         labels=LABELS,
         order=(*FIELDS, "tags"),
-        action=_path(row.id) if row is not None else "/catalogue/new",
+        action=activity_path(row.id) if row is not None else "/catalogue/new",
         **context,
     )
 
@@ -299,12 +278,12 @@ def create_activity(
             errors = {"id": "You already have an activity with this id: choose another"}
         else:
             edit.commit()
-            return RedirectResponse(_done("created", row.id), status_code=303)
+            return RedirectResponse(done_url("created", row.id), status_code=303)
     return _form_page(request, visitor, values=values, errors=errors, status=422)
 
 
-def _done(notice: str, activity_id: str, page: str = "") -> str:
-    target = _path(activity_id, page) if page else "/catalogue"
+def done_url(notice: str, activity_id: str, page: str = "") -> str:
+    target = activity_path(activity_id, page) if page else "/catalogue"
     return f"{target}?{urlencode({'notice': notice, 'activity': activity_id})}"
 
 
@@ -322,7 +301,7 @@ def edit_activity(
         visitor,
         values=_form_values(row),
         row=row,
-        notice=_notice(session, visitor, notice, row.id),
+        notice=notice_for(session, visitor, notice, row.id),
     )
 
 
@@ -352,7 +331,7 @@ def save_activity(
         return _form_page(request, visitor, values=values, errors=errors, row=row, status=422)
     edit.change.replace(row, activity)
     edit.commit()
-    return RedirectResponse(_done("saved", row.id), status_code=303)
+    return RedirectResponse(done_url("saved", row.id), status_code=303)
 
 
 def _differences(theirs: Mapping[str, str], mine: Mapping[str, str]) -> list[dict[str, str]]:
@@ -416,260 +395,5 @@ def _set_archived(
     edit.change.set_archived(row, archived)
     edit.commit()
     return RedirectResponse(
-        _done("archived" if archived else "restored", row.id, "edit"), status_code=303
-    )
-
-
-def _tag_rows(tags: Sequence[Tag], frameworks: Mapping[str, Framework]) -> list[dict[str, str]]:
-    """Tags with their strand's title and level's label, as people know them."""
-    rows = []
-    for tag in tags:
-        fw = frameworks.get(tag.framework)
-        known = fw is not None and fw.has_strand(tag.strand) and fw.has_level(tag.level)
-        rows.append(
-            {
-                "tag": str(tag),
-                "framework": fw.title if fw else tag.framework,
-                "strand": f"{tag.strand} {fw.strand(tag.strand).title}"
-                if known and fw
-                else tag.strand,
-                "level": fw.level_label(tag.level) if known and fw else tag.level,
-            }
-        )
-    return rows
-
-
-def _tags_page(
-    request: Request,
-    visitor: Visitor,
-    row: ActivityRow,
-    snapshot: Snapshot,
-    *,
-    status: int = 200,
-    chosen: Mapping[str, str] | None = None,
-    **context: Any,
-) -> HTMLResponse:
-    scored = suggestions(row, snapshot)
-    rows = _tag_rows([t.tag for t in scored], snapshot.frameworks)
-    for row_, scored_tag in zip(rows, scored, strict=True):
-        row_["confidence"] = f"{scored_tag.confidence:.0%}"
-        row_["choice"] = (chosen or {}).get(row_["tag"], "leave")
-    return render(
-        request,
-        "coordinator/tags.html",
-        visitor,
-        status=status,
-        nav="catalogue",
-        row=row,
-        version=etag(row),
-        given=_tag_rows(store.to_activity(row).tags, snapshot.frameworks),
-        suggestions=rows,
-        edit_link=_path(row.id),
-        **context,
-    )
-
-
-@router.get("/catalogue/{activity_id}/tags", response_class=HTMLResponse)
-def review_tags_page(
-    request: Request,
-    activity_id: str,
-    session: SessionDep,
-    visitor: CuratorDep,
-    pool: PoolDep,
-    notice: str = "",
-) -> HTMLResponse:
-    row = own_row(session, store.organisation(session, visitor.principal.org), activity_id)
-    return _tags_page(
-        request,
-        visitor,
-        row,
-        pool.get(visitor.principal.org),
-        notice=_notice(session, visitor, notice, row.id),
-    )
-
-
-@router.post("/catalogue/{activity_id}/tags", response_model=None)
-def review_tags(
-    request: Request, activity_id: str, visitor: CuratorDep, edit: EditorDep, form: FormDep
-) -> Response:
-    """Accept or reject suggestions through the API's review, version-checked likewise."""
-    chosen: dict[str, str] = {}
-    for name, value in form.multi_items():
-        if name.startswith("review.") and isinstance(value, str):
-            tag = name.removeprefix("review.")
-            try:
-                Tag.parse(tag)
-            except ValueError as exc:
-                raise InvalidInput.single("review", str(exc)) from None
-            chosen[tag] = _choice(name, value, REVIEW)
-    accept = [Tag.parse(t) for t, c in chosen.items() if c == "accept"]
-    reject = [Tag.parse(t) for t, c in chosen.items() if c == "reject"]
-    version = str(form.get("version", "")) or None
-    try:
-        edit.review_tags(activity_id, accept, reject, version)
-    except PreconditionFailed:
-        return _tags_page(
-            request,
-            visitor,
-            own_row(edit.session, edit.org, activity_id),
-            edit.snapshot,
-            status=409,
-            chosen=chosen,
-            conflict="Someone else saved this activity since you opened it, so your review "
-            "is not saved. Here are its current tags and suggestions with your choices kept: "
-            "check them and save again.",
-        )
-    edit.commit()
-    return RedirectResponse(_done("reviewed", activity_id, "tags"), status_code=303)
-
-
-@router.get("/catalogue/import", response_class=HTMLResponse)
-def import_page(request: Request, visitor: CuratorDep) -> HTMLResponse:
-    return _import_page(request, visitor, {})
-
-
-@router.post("/catalogue/import", response_model=None)
-def import_file(request: Request, visitor: CuratorDep, edit: EditorDep, form: FormDep) -> Response:
-    """`check`: the row-by-row dry run of the uploaded file; `import`: the checked text, all or
-    nothing. Either way it is the API's import that runs."""
-    action = form.get("action")
-    if action == "import":
-        name = str(form.get("filename", "")) or "file"
-        try:  # base64, so the browser cannot rewrite its line endings (HTML forms send CRLF)
-            text = base64.b64decode(str(form.get("csv", "")), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise InvalidInput.single("csv", "the checked file did not come back intact") from None
-    else:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return _import_page(request, visitor, {"file": "Choose a CSV file to check"})
-        data = upload.file.read(MAX_UPLOAD_BYTES + 1)
-        name = upload.filename
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return _import_page(request, visitor, {"file": f"{name} is not a UTF-8 CSV file"})
-    if len(text.encode()) > MAX_UPLOAD_BYTES:
-        limit = MAX_UPLOAD_BYTES // 1024 // 1024
-        return _import_page(request, visitor, {"file": f"The file is larger than {limit} MB"})
-    org, actor = edit.org, visitor.principal.actor
-    if action == "import":
-        try:
-            done = import_text(edit.session, org, actor, text, "text/csv", dry_run=False)
-        except InvalidInput as exc:
-            return _import_page(request, visitor, {}, problems=exc.problems, filename=name)
-        edit.after_commit()
-        counts = {o: sum(v == o for v in done.outcomes.values()) for o in ("created", "updated")}
-        return RedirectResponse(
-            f"/catalogue?{urlencode({'notice': 'imported', **counts})}", status_code=303
-        )
-    checked = import_text(edit.session, org, actor, text, "text/csv", dry_run=True, source=name)
-    return _import_page(
-        request,
-        visitor,
-        {},
-        problems=checked.problems,
-        rows=[(a, checked.outcomes[a.id]) for a in checked.activities],
-        csv=base64.b64encode(text.encode()).decode("ascii"),
-        filename=name,
-    )
-
-
-def _import_page(
-    request: Request,
-    visitor: Visitor,
-    errors: Mapping[str, str],
-    *,
-    problems: Sequence[Problem] = (),
-    rows: Sequence[tuple[Activity, str]] | None = None,
-    **context: Any,
-) -> HTMLResponse:
-    counts = {o: sum(outcome == o for _, outcome in rows or ()) for o in OUTCOMES}
-    return render(
-        request,
-        "coordinator/import.html",
-        visitor,
-        status=422 if errors or problems else 200,
-        nav="catalogue",
-        errors=errors,
-        problems=problems,
-        rows=rows,
-        counts=counts,
-        changes=counts["created"] + counts["updated"],
-        **context,
-    )
-
-
-def _heat(value: int, steps: Sequence[int]) -> int:
-    """Which of heat-0 … heat-4 a count falls in, given the lower bounds of heat-1 … heat-4."""
-    return sum(value >= step for step in steps)
-
-
-COVERAGE_STEPS = (1, 2, 4, 8)
-GAP_STEPS = (MIN_SUBJECTS, 10, 25, 50)
-
-
-@router.get("/coverage", response_class=HTMLResponse)
-def coverage(
-    request: Request,
-    session: SessionDep,
-    visitor: CuratorDep,
-    pool: PoolDep,
-    framework: Annotated[str, Query(max_length=100)] = "",
-) -> HTMLResponse:
-    """Active activities per strand × level, as `GET /v1/catalogue/coverage` counts them."""
-    snapshot = pool.get(visitor.principal.org)
-    chosen = framework or min(snapshot.frameworks)
-    report = coverage_report(visitor.principal, snapshot, chosen)
-    fw = snapshot.frameworks[chosen]
-    cells = {(c.strand, c.level): c for c in report.cells}
-    return render(
-        request,
-        "coordinator/coverage.html",
-        visitor,
-        nav="coverage",
-        framework=fw,
-        frameworks=sorted(snapshot.frameworks.values(), key=lambda f: f.id),
-        report=report,
-        cells=cells,
-        heat={key: _heat(c.total, COVERAGE_STEPS) for key, c in cells.items()},
-        steps=COVERAGE_STEPS,
-        catching_up=_catching_up(session, visitor, snapshot),
-    )
-
-
-def _catching_up(session: Session, visitor: Visitor, snapshot: Snapshot) -> bool:
-    """Counts come from the live ranker, which follows a change within seconds."""
-    org = store.organisation(session, visitor.principal.org)
-    return store.view_version(session, org) != snapshot.version
-
-
-@router.get("/gaps", response_class=HTMLResponse)
-def gaps(
-    request: Request,
-    session: SessionDep,
-    visitor: ReporterDep,
-    pool: PoolDep,
-    framework: Annotated[str, Query(max_length=100)] = "",
-) -> HTMLResponse:
-    """The k-anonymous gap report of `GET /v1/reports/gaps`, with the catalogue beside it."""
-    snapshot = pool.get(visitor.principal.org)
-    org = store.organisation(session, visitor.principal.org)
-    frameworks = store.frameworks(session, org)
-    chosen = framework or frameworks[0].id
-    report = gap_report(session, visitor.principal, snapshot, chosen)
-    fw = store.framework(session, org.id, chosen)
-    cells = {(c.strand, c.level): c for c in report.cells}
-    return render(
-        request,
-        "coordinator/gaps.html",
-        visitor,
-        nav="gaps",
-        framework=fw,
-        frameworks=frameworks,
-        report=report,
-        cells=cells,
-        heat={k: _heat(c.subjects or 0, GAP_STEPS) for k, c in cells.items()},
-        steps=GAP_STEPS,
-        min_activities=MIN_ACTIVITIES_PER_CELL,
+        done_url("archived" if archived else "restored", row.id, "edit"), status_code=303
     )

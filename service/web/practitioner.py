@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -27,12 +27,12 @@ from service import assessments, feedback, store, subjects
 from service.deps import PoolDep, SessionDep
 from service.feedback import BoostersDep
 from service.models import Assessment, TargetPolicy
-from service.problems import Forbidden, NotFound
+from service.problems import NotFound
 from service.routes.recommendations import recommended_items
 from service.routes.subjects import rank_for_subject
 from service.web import auth
 from service.web.account import safe_next
-from service.web.auth import FormDep, Visitor, VisitorDep
+from service.web.auth import FormDep, PractitionerDep, Visitor
 from service.web.charts import gap_chart, progress_chart
 from service.web.templating import render
 
@@ -47,15 +47,6 @@ ACTIONS = {
     "dismissed": "Dismissed “{title}”: it will not be suggested again.",
     "rated": "Thank you for rating “{title}”. Ratings help people with gaps like yours.",
 }
-
-
-def get_practitioner(visitor: VisitorDep) -> Visitor:
-    if not visitor.practitioner:
-        raise Forbidden("these pages are for a person's own sign-in key (scope `self`)")
-    return visitor
-
-
-PractitionerDep = Annotated[Visitor, Depends(get_practitioner)]
 
 
 def _subject(visitor: Visitor) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from service.web import account, coordinator, practitioner
+from service.web import account, catalogue_import, coordinator, heatmaps, practitioner, tag_review
 
 STATIC = Path(__file__).parent / "static"
 
@@ -15,7 +15,7 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Pages at `/`; they are not part of the API, so OpenAPI does not list them."""
     router = APIRouter(include_in_schema=False)
-    for module in (account, practitioner, coordinator):
+    for module in (account, practitioner, coordinator, catalogue_import, tag_review, heatmaps):
         router.include_router(module.router)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
