@@ -60,6 +60,8 @@ def create_key(
     name: str = "",
     expires_at: datetime | None = None,
     person: str | None = None,
+    *,
+    actor: str = "cli",
 ) -> tuple[ApiKey, str]:
     """A new key and its plaintext, which is never stored and cannot be shown again.
 
@@ -91,7 +93,7 @@ def create_key(
     session.add(row)
     session.flush()
     audit.record(
-        session, org_id, "cli", "key.create", f"key:{new.id}", {"scopes": {"to": row.scopes}}
+        session, org_id, actor, "key.create", f"key:{new.id}", {"scopes": {"to": row.scopes}}
     )
     return row, new.plaintext
 
@@ -103,14 +105,25 @@ def list_keys(session: Session, org_id: str | None = None) -> Sequence[ApiKey]:
     return session.scalars(query).all()
 
 
-def revoke_key(session: Session, key_id: str) -> ApiKey:
+def revoke_key(
+    session: Session, key_id: str, *, org: str | None = None, actor: str = "cli"
+) -> ApiKey:
+    """Revoke a key (only one of `org`'s, when given: another organisation's is not found)."""
     row = session.get(ApiKey, key_id)
-    if row is None:
+    if row is None or (org is not None and row.org != org):
         raise NotFound("key", key_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.record(session, row.org, "cli", "key.revoke", f"key:{key_id}", {})
+        audit.record(session, row.org, actor, "key.revoke", f"key:{key_id}", {})
     return row
+
+
+def sign_in_keys(session: Session, org: str, subject: str | None = None) -> Sequence[ApiKey]:
+    """An organisation's personal (`self`) keys, newest first; of one person if `subject`."""
+    query = select(ApiKey).where(ApiKey.org == org, ApiKey.subject.is_not(None))
+    if subject is not None:
+        query = query.where(ApiKey.subject == subject)
+    return session.scalars(query.order_by(ApiKey.created_at.desc())).all()
 
 
 def any_key_exists(session: Session) -> bool:

@@ -41,7 +41,7 @@ class Site:
     url: str
     settings: Settings
     keys: dict[str, str]
-    """Plaintext keys by role: practitioner, coordinator, other-org, lms."""
+    """Plaintext keys by role: practitioner, coordinator, other-org, lms, admin."""
 
 
 def skip_without_browser() -> None:
@@ -69,6 +69,7 @@ def serve(tmp: Path) -> Iterator[Site]:
             ),
             "other-org": accounts.create_key(session, "school-b", ["catalogue:write"], secret),
             "lms": accounts.create_key(session, "college-a", ["subjects"], secret),
+            "admin": accounts.create_key(session, "college-a", ["admin"], secret),
         }
         session.commit()
     engine.dispose()

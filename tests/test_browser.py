@@ -384,3 +384,18 @@ def test_coordinator_pages_pass_axe_and_fit_a_phone(browser: Any, site: Site, sh
             if name and viewport is DESKTOP:
                 page.screenshot(path=shots / f"{name}.png", full_page=True)
         context.close()
+
+
+def test_the_people_page_passes_axe_and_fits_a_phone(browser: Any, site: Site) -> None:
+    for viewport in (DESKTOP, PHONE):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        sign_in(page, site, "admin")
+        page.goto(f"{site.url}/people")
+        page.get_by_label("Their id in your LMS").first.fill("ceri@coleg.example")
+        page.get_by_role("button", name="Make their key").click()
+        assert page.locator("#new-key-value").inner_text().startswith("cpd_")
+        accessible(page)
+        if viewport is PHONE:
+            fits_phone(page)
+        context.close()

@@ -150,8 +150,14 @@ def get_reporter(visitor: VisitorDep) -> Visitor:
     return visitor
 
 
+def get_admin(visitor: VisitorDep) -> Visitor:
+    require(visitor, "admin")
+    return visitor
+
+
 CuratorDep = Annotated[Visitor, Depends(get_curator)]
 ReporterDep = Annotated[Visitor, Depends(get_reporter)]
+AdminDep = Annotated[Visitor, Depends(get_admin)]
 
 
 def get_practitioner(visitor: VisitorDep) -> Visitor:
