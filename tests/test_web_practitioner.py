@@ -335,3 +335,12 @@ def test_self_keys_name_exactly_one_person(cli_env: Settings, tenants: Tenants) 
         "keys", "create", "--org", "college-a", "--scope", "recommend", "--person", "x"
     )
     assert code == 2 and "only a `self` key names a person" in err
+
+
+def test_a_fresh_install_says_how_to_make_the_first_key(
+    cli_env: Settings, client: TestClient
+) -> None:
+    assert 'id="first-run"' in client.get("/sign-in").text
+    code, _, err = run_cli("keys", "create", "--org", "local", "--scope", "self", "--person", "me")
+    assert code == 0, err
+    assert 'id="first-run"' not in client.get("/sign-in").text

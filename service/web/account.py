@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service import store, subjects
+from service import accounts, store, subjects
 from service.deps import Access, SessionDep
 from service.settings import Settings
 from service.web import auth
@@ -26,8 +26,10 @@ def safe_next(target: str | None) -> str:
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "sign_in.html", None, next=safe_next(next))
+def sign_in_page(request: Request, session: SessionDep, next: str = "/") -> HTMLResponse:
+    """The form; on a fresh install, where no key exists yet, it says how to make one."""
+    first_run = not accounts.any_key_exists(session)
+    return render(request, "sign_in.html", None, next=safe_next(next), first_run=first_run)
 
 
 @router.post("/sign-in")
