@@ -399,3 +399,27 @@ def test_the_people_page_passes_axe_and_fits_a_phone(browser: Any, site: Site) -
         if viewport is PHONE:
             fits_phone(page)
         context.close()
+
+
+def test_the_questionnaire_works_by_keyboard_with_visible_focus(browser: Any, site: Site) -> None:
+    page = browser.new_page()
+    sign_in(page, site, "practitioner")
+    page.goto(f"{site.url}/assess/{FRAMEWORK}")
+
+    def tab_to(selector: str) -> None:
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            if page.evaluate(f"document.activeElement.matches({selector!r})"):
+                outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+                assert outline not in ("none", ""), f"{selector} has no visible focus"
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    tab_to('input[name="affirmed"]')
+    page.keyboard.press("Space")
+    assert page.evaluate("document.activeElement.checked")
+    tab_to('button[value="next"]')
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().startswith("1.2")
+    page.close()
