@@ -375,6 +375,7 @@ def test_coordinator_pages_pass_axe_and_fit_a_phone(browser: Any, site: Site, sh
             ("/catalogue/AXE-1/tags", "tag-review"),
             (f"/coverage?framework={FRAMEWORK}", "coverage"),
             (f"/gaps?framework={FRAMEWORK}", "staff-gaps"),
+            (f"/targets?framework={FRAMEWORK}", "default-targets"),
         ):
             response = page.goto(site.url + path)
             assert response is not None and response.status < 400, path
