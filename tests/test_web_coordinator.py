@@ -211,6 +211,40 @@ def test_edit_saves_audits_the_signed_in_key_and_the_api_sees_it(
     assert event["changes"]["title"] == {"from": NEW["title"], "to": "Renamed"}
 
 
+def test_the_edit_page_shows_the_activitys_history(
+    coordinator: Browser, api: TestClient, writer: dict[str, str]
+) -> None:
+    activity = create(api, writer)
+    page = coordinator.get("/catalogue/W1/edit").text
+    coordinator.post(
+        "/catalogue/W1/edit",
+        form_of(activity, title="Renamed", cost="3", version=field_value(page, "version")),
+    )
+    history = coordinator.get("/catalogue/W1/edit").text
+    rows = re.findall(r"<tr><td>(.*?)</tr>", history[history.index('id="history"') :], re.S)
+    cells = [[text_of(c) for c in re.findall(r"(?:<td>)?(.*?)</td>", row, re.S)] for row in rows]
+    key_id = coordinator.key.split("_")[1]
+    assert [(c[1], c[2], c[3]) for c in cells] == [
+        (f"key:{key_id}", "update", "cost, title"),
+        (f"key:{writer['Authorization'].split('_')[1]}", "create", "all (new)"),
+    ]
+
+
+def test_the_catalogue_downloads_as_the_api_exports_it_and_round_trips(
+    coordinator: Browser, api: TestClient, writer: dict[str, str]
+) -> None:
+    create(api, writer, id="E1", title="=SUM(A1) looks like a formula")
+    create(api, writer, id="E2")
+    downloaded = coordinator.get("/catalogue/export.csv")
+    assert downloaded.headers["content-disposition"] == (
+        'attachment; filename="college-a-catalogue.csv"'
+    )
+    assert downloaded.text == api.get("/v1/catalogue/export", headers=writer).text
+    assert "'=SUM(A1)" in downloaded.text  # a spreadsheet shows it as text
+    again = upload(coordinator, downloaded.text)
+    assert "2 unchanged" in again.text and 'id="import"' not in again.text
+
+
 def test_a_stale_edit_gets_the_conflict_page_and_can_overwrite_deliberately(
     browsers: Callable[[dict[str, str]], Browser],
     tenants: Tenants,

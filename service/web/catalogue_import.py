@@ -1,4 +1,6 @@
-"""Importing a CSV from the browser: checked row by row first, then all or nothing."""
+"""Catalogue files from the browser: the organisation's catalogue as CSV, and importing one,
+checked row by row first, then all or nothing. Exporting, editing in a spreadsheet and
+importing again round-trips exactly (as the API's export and import do)."""
 
 from __future__ import annotations
 
@@ -12,15 +14,28 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
-from recommender.activities import Activity
+from recommender.activities import Activity, write_csv
 from recommender.errors import InvalidInput, Problem
+from service import store
 from service.curation import OUTCOMES
+from service.deps import SessionDep
 from service.routes.catalogue import MAX_UPLOAD_BYTES, import_text
 from service.web.auth import CuratorDep, FormDep, Visitor
 from service.web.coordinator import EditorDep
 from service.web.templating import render
 
 router = APIRouter()
+
+
+@router.get("/catalogue/export.csv")
+def export_csv(session: SessionDep, visitor: CuratorDep) -> Response:
+    """The organisation's own active activities, as `GET /v1/catalogue/export` gives them."""
+    org = visitor.principal.org
+    return Response(
+        write_csv(store.own_activities(session, org)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{org}-catalogue.csv"'},
+    )
 
 
 @router.get("/catalogue/import", response_class=HTMLResponse)

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from recommender.activities import FORMATS, Activity, Format, Tag
 from recommender.errors import InvalidInput, Problem
 from recommender.frameworks import Framework
-from service import store
+from service import audit, store
 from service.curation import check_if_match, etag, own_row, validate
 from service.deps import PoolDep, SessionDep
 from service.models import ActivityRow
@@ -35,6 +35,8 @@ from service.web.templating import render
 router = APIRouter()
 
 PAGE_SIZE = 25
+HISTORY = 20
+"""Changes shown under an activity's form, newest first (all of them: `GET /v1/audit`)."""
 State = Literal["active", "archived", "all"]
 Owner = Literal["own", "shared"]
 STATES: tuple[State, ...] = get_args(State)
@@ -302,6 +304,7 @@ def edit_activity(
         values=_form_values(row),
         row=row,
         notice=notice_for(session, visitor, notice, row.id),
+        history=audit.events(session, row.owner, entity=f"activity:{row.id}", limit=HISTORY),
     )
 
 
