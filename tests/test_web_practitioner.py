@@ -344,3 +344,12 @@ def test_a_fresh_install_says_how_to_make_the_first_key(
     code, _, err = run_cli("keys", "create", "--org", "local", "--scope", "self", "--person", "me")
     assert code == 0, err
     assert 'id="first-run"' not in client.get("/sign-in").text
+
+
+def test_exporting_before_saving_anything_stores_nothing(
+    alys: Browser, api: TestClient, tenants: Tenants
+) -> None:
+    document = json.loads(alys.get("/my-data/export").text)
+    assert document["assessments"] == [] and document["feedback"] == []
+    lms = tenants["college-a"]["subjects"]
+    assert api.get(f"/v1/subjects/{PERSON}/export", headers=lms).status_code == 404

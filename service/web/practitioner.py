@@ -26,7 +26,7 @@ from recommender.profiles import Constraints
 from service import assessments, feedback, store, subjects
 from service.deps import PoolDep, SessionDep
 from service.feedback import BoostersDep
-from service.models import Assessment, TargetPolicy
+from service.models import Assessment, Subject, TargetPolicy, utcnow
 from service.problems import NotFound
 from service.routes.recommendations import recommended_items
 from service.routes.subjects import rank_for_subject
@@ -414,10 +414,10 @@ def my_data(request: Request, session: SessionDep, visitor: PractitionerDep) -> 
 @router.get("/my-data/export")
 def export_my_data(session: SessionDep, visitor: PractitionerDep) -> Response:
     """Everything held on the signed-in person, as the JSON the API's export gives."""
-    org = visitor.principal.org
-    subject = subjects.ensure(session, org, _subject(visitor))
+    org, pid = visitor.principal.org, _subject(visitor)
+    # Someone who has saved nothing yet is exported as an empty record, not stored as one.
+    subject = subjects.find(session, org, pid) or Subject(org=org, id=pid, created_at=utcnow())
     document = subjects.export(session, org, subject)
-    session.rollback()  # looking must not create a record of someone who has none
     return Response(
         json.dumps(document, indent=2, ensure_ascii=False),
         media_type="application/json",
