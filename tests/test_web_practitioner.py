@@ -353,3 +353,11 @@ def test_exporting_before_saving_anything_stores_nothing(
     assert document["assessments"] == [] and document["feedback"] == []
     lms = tenants["college-a"]["subjects"]
     assert api.get(f"/v1/subjects/{PERSON}/export", headers=lms).status_code == 404
+
+
+def test_a_role_the_organisation_does_not_have_is_refused(alys: Browser) -> None:
+    page = walk(alys, ["1.1/exploring/0"], {})
+    fields = {"go": "save", "role": "x" * 300, **_multi(hidden_fields(page))}
+    refused = alys.post(f"/assess/{D2030}", data=fields)
+    assert refused.status_code == 422 and "has no role" in text_of(refused.text)
+    assert "Start your self-assessment" in alys.get("/").text  # nothing was saved

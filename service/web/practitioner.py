@@ -124,6 +124,10 @@ def assessment_step(
         step = min(max(int(str(form.get("step", "0"))), 0), steps)
     except ValueError:
         raise InvalidInput.single("step", "not a step number") from None
+    if draft.role is not None and draft.role not in _roles(
+        assessments.policy(session, visitor.principal.org, framework.id)
+    ):
+        raise InvalidInput.single("role", f"your organisation has no role {draft.role!r}")
     go = form.get("go", "next")
     if go == "save":
         return _save(session, visitor, framework, draft)
@@ -142,7 +146,7 @@ def _strand_step(
     request: Request, visitor: Visitor, framework: Framework, draft: Draft, step: int
 ) -> HTMLResponse:
     strand = framework.strands[step]
-    chosen = draft.chosen.get(strand.id, "") if strand.id in draft.chosen else ""
+    picked = (draft.chosen[strand.id] or BELOW) if strand.id in draft.chosen else ""
     levels = [
         {
             "id": level,
@@ -167,7 +171,7 @@ def _strand_step(
         step=step,
         steps=len(framework.strands) + 1,
         levels=levels,
-        chosen=BELOW if strand.id in draft.chosen and chosen is None else (chosen or ""),
+        chosen=picked,
         below=BELOW,
         hidden=_hidden(draft, framework, skip=strand.id),
     )
