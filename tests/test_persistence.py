@@ -89,3 +89,20 @@ def test_fingerprint_depends_on_params(
     a = fingerprint(frameworks, activities, GapRanker().get_params())
     b = fingerprint(frameworks, activities, GapRanker(diversity=0.1).get_params())
     assert a != b and a == fingerprint(frameworks, activities, GapRanker().get_params())
+
+
+def test_fingerprint_depends_on_every_activity_and_framework(
+    frameworks: list[Framework], activities: list[Activity]
+) -> None:
+    params = GapRanker().get_params()
+    base = fingerprint(frameworks, activities, params)
+    edited = [activities[0].model_copy(update={"description": "Changed."}), *activities[1:]]
+    reordered = [*activities[1:], activities[0]]
+    renamed = [frameworks[0].model_copy(update={"title": "Renamed"}), *frameworks[1:]]
+    others = {
+        fingerprint(frameworks, edited, params),
+        fingerprint(frameworks, reordered, params),
+        fingerprint(renamed, activities, params),
+        fingerprint(frameworks, activities[:-1], params),
+    }
+    assert base not in others and len(others) == 4
