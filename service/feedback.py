@@ -18,9 +18,11 @@ from fastapi import Depends, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from recommender.errors import InvalidInput
 from recommender.feedback import FeedbackBooster, ratings_from_events
-from service import assessments, subjects
+from service import assessments, store, subjects
 from service.models import Assessment, Feedback, utcnow
+from service.problems import NotFound
 from service.rankers import Snapshot
 
 
@@ -46,6 +48,14 @@ def record(
     )
     session.add(row)
     return row
+
+
+def check_activity(session: Session, org: str, activity: str) -> None:
+    """Feedback is only about an activity the organisation can see (archived ones too)."""
+    try:
+        store.activity_row(session, store.organisation(session, org), activity)
+    except NotFound:
+        raise InvalidInput.single("activity", f"no activity {activity!r}") from None
 
 
 def known_statements(session: Session, org: str, statement_ids: list[str]) -> set[str]:

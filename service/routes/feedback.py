@@ -8,13 +8,11 @@ from fastapi import APIRouter, Body, Header, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recommender.errors import InvalidInput
-from service import feedback, store, subjects, xapi
+from service import feedback, subjects, xapi
 from service.deps import SessionDep, SnapshotDep, SubjectIdsDep
 from service.problems import (
     ERROR_RESPONSES,
     BadRequest,
-    NotFound,
     responses,
 )
 from service.schemas import FeedbackIn, FeedbackOut
@@ -31,10 +29,7 @@ def add_feedback(body: FeedbackIn, session: SessionDep, ids: SubjectIdsDep) -> F
     weakly, completions) move the activity up or down for people with similar gaps.
     Needs the `subjects` scope.
     """
-    try:
-        store.activity_row(session, store.organisation(session, ids.org), body.activity)
-    except NotFound:
-        raise InvalidInput.single("activity", f"no activity {body.activity!r}") from None
+    feedback.check_activity(session, ids.org, body.activity)
     subject = subjects.ensure(session, ids.org, ids.of(body.subject))
     row = feedback.record(
         session, ids.org, subject.id, body.activity, body.event, rating=body.rating, at=body.at

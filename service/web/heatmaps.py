@@ -79,8 +79,8 @@ def gaps(
     org = store.organisation(session, visitor.principal.org)
     frameworks = store.frameworks(session, org)
     chosen = framework or frameworks[0].id
-    report = gap_report(session, visitor.principal, snapshot, chosen)
-    fw = store.framework(session, org.id, chosen)
+    report = gap_report(session, visitor.principal, snapshot, chosen)  # 404 if unknown
+    fw = next(f for f in frameworks if f.id == chosen)
     cells = {(c.strand, c.level): c for c in report.cells}
     return render(
         request,

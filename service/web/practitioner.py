@@ -27,7 +27,6 @@ from service import assessments, feedback, store, subjects
 from service.deps import PoolDep, SessionDep
 from service.feedback import BoostersDep
 from service.models import Assessment, Subject, TargetPolicy, utcnow
-from service.problems import NotFound
 from service.routes.recommendations import recommended_items
 from service.routes.subjects import rank_for_subject
 from service.web import auth
@@ -385,10 +384,7 @@ def give_feedback(session: SessionDep, visitor: PractitionerDep, form: FormDep) 
             return RedirectResponse(_with(back, notice="rating-missing"), status_code=303)
         if rating not in RATINGS:
             raise InvalidInput.single("rating", "a rating is 1 to 5")
-    try:
-        store.activity_row(session, store.organisation(session, org), activity)
-    except NotFound:
-        raise InvalidInput.single("activity", f"no activity {activity!r}") from None
+    feedback.check_activity(session, org, activity)
     subject = subjects.ensure(session, org, _subject(visitor))
     feedback.record(session, org, subject.id, activity, event, rating=rating)
     session.commit()
