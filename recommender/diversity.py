@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from recommender.cells import entries
+from recommender.cells import RowLists, entries
 
 _Key = int | tuple[tuple[int, float], ...]
 """A group of items with the same shares: a strand's bit, or the shares themselves."""
@@ -145,7 +145,7 @@ def _greedy(
 
 
 def diversify_one(
-    items: sp.csr_matrix,
+    items: RowLists,
     strand_of_cell: NDArray[np.intp],
     strand_masks: Sequence[int],
     pool: Pool,
@@ -154,8 +154,9 @@ def diversify_one(
     limit: int,
 ) -> tuple[list[int], list[float]]:
     """`diversify` for one pool, in plain Python: the same picks and scores with a few dozen
-    operations instead of a few dozen numpy calls. `strand_masks` are the strands each row of
-    `items` is tagged in, as bits (see `recommender.ranker.strand_masks`).
+    operations instead of a few dozen numpy calls. `items` is the item matrix's rows as lists;
+    `strand_masks` are the strands each row is tagged in, as bits (see
+    `recommender.ranker.strand_masks`).
 
     Items with the same shares (all those tagged in just one of the gap strands, whose share is
     1 on it) are always discounted alike, and so, within such a group, the first item not yet
@@ -227,17 +228,14 @@ def diversify_one(
 
 
 def _shares(
-    items: sp.csr_matrix, strand_of_cell: NDArray[np.intp], query: NDArray[np.float64], row: int
+    items: RowLists, strand_of_cell: NDArray[np.intp], query: NDArray[np.float64], row: int
 ) -> dict[int, float]:
     """One item's share of each gap strand's weight, as `gap_shares` works it out."""
-    start, end = items.indptr[row : row + 2].tolist()
     coverage: dict[int, float] = {}
-    for cell, value in zip(
-        items.indices[start:end].tolist(), items.data[start:end].tolist(), strict=True
-    ):
-        weight = value * float(query[cell])
+    for cell, value in zip(*items.row(row), strict=True):
+        weight = value * query.item(cell)
         if weight:
-            strand = int(strand_of_cell[cell])
+            strand = strand_of_cell.item(cell)
             coverage[strand] = coverage.get(strand, 0.0) + weight
     norm = 0.0
     for c in coverage.values():

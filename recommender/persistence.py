@@ -28,9 +28,9 @@ from recommender.ranker import GapRanker
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 """2: CSC copies and id order; 3: inferred rows scaled by confidence; 4: layouts_;
-5: strand_masks_."""
+5: strand_masks_; 6: item_rows_."""
 KEEP_ARTIFACTS = 5
 
 

@@ -8,9 +8,8 @@ HTTP layer can point at the exact field.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -59,9 +58,9 @@ class GapProfile(BaseModel):
         return self.priorities.get(strand_id, 1.0)
 
 
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """One strand on which the target lies above the current level."""
+class Gap(NamedTuple):
+    """One strand on which the target lies above the current level (a named tuple: several
+    are made per request, three times as fast as a frozen dataclass)."""
 
     strand: str
     current: str | None

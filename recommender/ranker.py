@@ -16,7 +16,7 @@ import itertools
 import math
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from recommender.activities import FORMATS, Activity, Tag
-from recommender.cells import CellSpace, normalise_rows
+from recommender.cells import CellSpace, RowLists, normalise_rows
 from recommender.diversity import Pool, diversify, diversify_one
 from recommender.errors import InvalidInput
 from recommender.explain import Explainer
@@ -37,8 +37,10 @@ from recommender.textmatch import TextQuery, matched_terms, summed, term_scores
 from recommender.textmatch import text_query as make_text_query
 
 
-@dataclass(frozen=True, slots=True)
-class Recommendation:
+class Recommendation(NamedTuple):
+    """One ranked activity, its scores and why. A named tuple: immutable like a frozen
+    dataclass, and made in a third of the time, five times per request."""
+
     activity: str
     score: float
     relevance: float
@@ -117,6 +119,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         self.items_ = sp.diags(certainty) @ self.space_.item_matrix(weighted)
         self.items_ = sp.csr_matrix(self.items_)
         self.items_by_cell_ = sp.csc_matrix(self.items_)
+        self.item_rows_ = RowLists.of(self.items_)
         self.strand_masks_ = strand_masks(self.items_, self.space_.strand_of_cell)
         self.layouts_ = {f.id: _Layout.of(f, self.space_) for f in frameworks}
         self.cell_tags_ = tuple(
@@ -227,7 +230,7 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         if len(pools) == 1:  # one request: see diversify_one
             picked = [
                 diversify_one(
-                    self.items_,
+                    self.item_rows_,
                     self.space_.strand_of_cell,
                     self.strand_masks_,
                     pools[0],
@@ -425,15 +428,14 @@ class GapRanker(BaseEstimator):  # type: ignore[misc]
         """The picked rows as explained recommendations, in pick order."""
         if not rows:
             return []
-        indptr, indices, data = self.items_.indptr, self.items_.indices, self.items_.data
+        item_row = self.item_rows_.row
         q = scored.query.item  # a Python float per cell asked for
         cell_tags, ids, inferred_tags = self.cell_tags_, self.activity_ids_, self.inferred_tags_
         explainer = Explainer(scored.framework, scored.gaps)
         out = []
         for row, score, rel, terms in zip(rows, scores, relevance, matched, strict=True):
-            start, end = indptr[row : row + 2].tolist()
-            cells = indices[start:end].tolist()
-            contributions = [w * q(c) for w, c in zip(data[start:end].tolist(), cells, strict=True)]
+            cells, values = item_row(row)
+            contributions = [w * q(c) for w, c in zip(values, cells, strict=True)]
             if len(cells) == 1:
                 addresses: tuple[Tag, ...] = (cell_tags[cells[0]],) if contributions[0] > 0 else ()
             else:  # by contribution, stable: ties keep the cells' order

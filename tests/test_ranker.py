@@ -410,7 +410,7 @@ def test_one_request_diversifies_as_a_batch_does(ranker: GapRanker) -> None:
             together = diversify(*args, pools, diversity=fitted.diversity, limit=limit)
             for pool, (picks, scores) in zip(pools, together, strict=True):
                 alone = diversify_one(
-                    fitted.items_,
+                    fitted.item_rows_,
                     fitted.space_.strand_of_cell,
                     fitted.strand_masks_,
                     pool,
