@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app, pages=problem_page)
-    app.include_router(routes.router)
+    routes.install(app)
     site.install(app)
 
     @app.get("/healthz", tags=["health"])
