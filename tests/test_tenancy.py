@@ -111,6 +111,23 @@ def test_scopes(
         assert "scope" in problem(response, 403)["detail"]
 
 
+def test_a_caller_without_the_scope_fits_no_ranker(api: TestClient, tenants: Tenants) -> None:
+    """The recommend scope is checked before an organisation's first request fits its ranker,
+    so a key that may not recommend cannot make the server fit one."""
+    pool = api.app_state["pool"]
+    assert pool.current("school-b") is None
+    denied = api.post(
+        "/v1/recommendations", json=PROFILE, headers=tenants["school-b"]["catalogue:write"]
+    )
+    assert "scope" in problem(denied, 403)["detail"]
+    assert pool.current("school-b") is None
+    allowed = api.post(
+        "/v1/recommendations", json=PROFILE, headers=tenants["school-b"]["recommend"]
+    )
+    assert allowed.status_code == 200
+    assert pool.current("school-b") is not None
+
+
 def test_shared_catalogue_is_opt_in(api: TestClient, tenants: Tenants) -> None:
     a = api.post("/v1/recommendations", json=PROFILE, headers=tenants["college-a"]["recommend"])
     assert len(a.json()["items"]) == 5

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from recommender.ranker import Recommendation
-from service.deps import Recommender, SnapshotDep
+from service.deps import RecommenderSnapshot
 from service.problems import ERROR_RESPONSES, responses
 from service.rankers import Snapshot
 from service.schemas import RecommendationRequest, RecommendationResponse, RecommendedItem
@@ -15,7 +15,7 @@ router = APIRouter(tags=["recommendations"])
 
 @router.post("/recommendations", responses={**ERROR_RESPONSES, **responses()})
 async def recommend(
-    body: RecommendationRequest, snapshot: SnapshotDep, _caller: Recommender
+    body: RecommendationRequest, snapshot: RecommenderSnapshot
 ) -> RecommendationResponse:
     """Activities that close the profile's gaps, best first, each with the gap and a reason.
 
