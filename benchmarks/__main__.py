@@ -1,4 +1,4 @@
-"""`python -m benchmarks [inprocess] [http] [import] [--quick] [--markdown] [--json]`.
+"""`python -m benchmarks [inprocess] [app] [http] [import] [--quick] [--markdown] [--json]`.
 
 With no part named, every part runs (7-10 minutes on a 2-core machine, most of it fitting the
 tagger at 10k activities) and one table is printed on standard output at the end; progress,
@@ -18,11 +18,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import http_load, importing, inprocess
+from benchmarks import app, http_load, importing, inprocess
 from benchmarks.report import Row, table
 
 PARTS: dict[str, Callable[[bool], list[Row]]] = {
     "inprocess": lambda quick: inprocess.run(inprocess.Plan.quick() if quick else inprocess.Plan()),
+    "app": lambda quick: app.run(app.Plan.quick() if quick else app.Plan()),
     "http": lambda quick: http_load.run(http_load.Plan.quick() if quick else http_load.Plan()),
     "import": lambda quick: importing.run(importing.Plan.quick() if quick else importing.Plan()),
 }

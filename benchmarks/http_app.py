@@ -1,4 +1,4 @@
-"""The service's own ASGI app plus two benchmark-only routes.
+"""The service's own ASGI app plus benchmark-only routes.
 
 * `GET /noop` answers from the same app, worker and server settings as the real routes, so
   "recommend / no-op" isolates what a recommendation costs beyond HTTP, routing and JSON. Both
@@ -7,8 +7,9 @@
   parsing and validation, key check, snapshot and response items, around the list ranked for
   its first request. It is what the route would cost with a ranker that took no time, so beside
   the real route it splits a request's cost between the HTTP shell and the ranker.
+* `GET /bench/noop-last` is `/noop` at the end of the route table, to price routing.
 
-Neither is ever part of the service: uvicorn loads this module as
+None is ever part of the service: uvicorn loads this module as
 `benchmarks.http_app:create --factory`.
 """
 
@@ -24,8 +25,8 @@ from service.schemas import RecommendationRequest, RecommendationResponse
 from service.settings import Settings
 
 
-def create() -> FastAPI:
-    app = create_app(Settings())
+def create(settings: Settings | None = None) -> FastAPI:
+    app = create_app(settings or Settings())
 
     @app.get("/noop", include_in_schema=False)
     async def noop() -> dict[str, str]:
@@ -47,4 +48,10 @@ def create() -> FastAPI:
     added = app.router.routes[-2:]
     del app.router.routes[-2:]
     app.router.routes[:0] = added
+
+    @app.get("/bench/noop-last", include_in_schema=False)
+    async def noop_last() -> dict[str, str]:
+        """`/noop` behind every other route: the difference is what routing costs."""
+        return {"status": "ok"}
+
     return app

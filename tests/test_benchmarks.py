@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from benchmarks import inprocess
+from benchmarks import app, inprocess
 from benchmarks.http_load import lua_script
 from benchmarks.report import table
 from benchmarks.synthetic import LEVELS, N_STRANDS, Synthetic
@@ -22,6 +22,21 @@ def test_in_process_part_runs_and_reports_every_figure() -> None:
             ratio = float(row.value.rstrip("×"))
             assert math.isfinite(ratio) and ratio > 0
     assert "rank / kernel (CPU time)" in table(rows)
+
+
+def test_app_part_drives_every_route_it_reports() -> None:
+    """The in-process app part answers each route with the expected status (it raises
+    otherwise), and reports every figure; the figures themselves are not checked."""
+    rows = app.run(app.Plan.quick())
+    assert [r.case.split(",")[0].split(" (")[0] for r in rows[:4]] == [
+        "GET /noop",
+        "GET /bench/noop-last",
+        "POST /bench/unranked",
+        "POST /v1/recommendations",
+    ]
+    for row in rows[:4]:
+        assert re.fullmatch(r"\d+ µs", row.value) and int(row.value.split()[0]) > 0
+    assert 0 < float(rows[-1].value) < 10
 
 
 def test_synthetic_data_is_seeded_and_valid() -> None:
