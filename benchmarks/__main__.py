@@ -1,6 +1,6 @@
 """`python -m benchmarks [inprocess] [app] [http] [import] [--quick] [--markdown] [--json]`.
 
-With no part named, every part runs (7-10 minutes on a 2-core machine, most of it fitting the
+With no part named, every part runs (3-10 minutes on a 2-core machine, most of it fitting the
 tagger at 10k activities) and one table is printed on standard output at the end; progress,
 the run's date, commit and machine, and each part's rows as it finishes go to standard error.
 """

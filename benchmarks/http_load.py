@@ -212,17 +212,25 @@ def _measure(
     )
 
 
+def additive_ceiling(noop: Load, t_kernel: float) -> float:
+    """The issue's ceiling throughput, 1 / (t_no-op + t_kernel): a request costing no more
+    than the no-op plus the bare kernel."""
+    return 1 / (1 / noop.throughput + t_kernel)
+
+
 def _unranked_rows(plan: Plan, noop: Load, rec: Load, unranked: Load, t_kernel: float) -> list[Row]:
     """The recommend route without its ranking: what the HTTP shell alone costs, the share of
     a recommendation's server CPU that is ranking, and the best ceiling ratio a ranker taking
     no time at all would reach."""
     case = f"POST /bench/unranked (the route without ranking), saturated, {plan.connections} conns"
-    ceiling = 1 / (1 / noop.throughput + t_kernel)
+    ceiling = additive_ceiling(noop, t_kernel)
     ranking = (rec.cpu_per_request - unranked.cpu_per_request) / rec.cpu_per_request
     return [
         Row(PART, case, "throughput", f"{unranked.throughput:,.0f} req/s"),
         Row(PART, case, "p50 / p99", f"{ms(unranked.p50)} / {ms(unranked.p99)}"),
         Row(PART, case, "server CPU per request", us(unranked.cpu_per_request)),
+        Row(PART, case, "unranked / no-op throughput",
+            f"{unranked.throughput / noop.throughput:.2f}"),
         Row(PART, case, "unranked / ceiling (a ranker taking no time)",
             f"{unranked.throughput / ceiling:.2f}"),
         Row(PART, case, "ranking's share of recommend's server CPU", f"{ranking:.0%}"),
@@ -235,7 +243,7 @@ def _rows(
     plan: Plan, noop: Load, rec: Load, half: Load, t_kernel: float, server: Server
 ) -> list[Row]:
     label = f"{plan.n_activities // 1000}k" if plan.n_activities >= 1000 else str(plan.n_activities)
-    ceiling = 1 / (1 / noop.throughput + t_kernel)
+    ceiling = additive_ceiling(noop, t_kernel)
     cpu_ceiling = noop.cpu_per_request + t_kernel
     rows = []
     for name, load in (("GET /noop", noop), ("POST /v1/recommendations", rec)):
